@@ -1,0 +1,93 @@
+"""The book's one plotting style: every figure is made through these helpers.
+
+Call :func:`use_style` once at the top of a chapter, then make figures with :func:`subplots`.
+Axes are always labelled (:func:`label`), and a title says what the reader should see.
+"""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+
+__all__ = ["COLORS", "use_style", "subplots", "label", "mark_vertical"]
+
+#: A colour-blind-safe cycle (Okabe-Ito), used in this order by every figure.
+COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
+
+_STYLE = {
+    "figure.figsize": (6.4, 4.0),
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "figure.constrained_layout.use": True,
+    "axes.prop_cycle": mpl.cycler(color=COLORS),
+    "axes.grid": True,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 11,
+    "axes.titleweight": "semibold",
+    "axes.labelsize": 10,
+    "grid.alpha": 0.3,
+    "grid.linewidth": 0.6,
+    "legend.fontsize": 9,
+    "legend.frameon": False,
+    "lines.linewidth": 1.8,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "image.cmap": "viridis",
+}
+
+
+def use_style() -> None:
+    """Apply the book's matplotlib style (colours, sizes, grid) to every later figure."""
+    mpl.rcParams.update(_STYLE)
+
+
+def subplots(nrows: int = 1, ncols: int = 1, *, width: float | None = None,
+             height: float | None = None, **kwargs):
+    """``plt.subplots`` in the book's style, sized for the page.
+
+    Parameters
+    ----------
+    nrows, ncols : int
+        Grid of axes.
+    width, height : float, optional
+        Figure size in inches; by default 6.4 wide (9.6 for three or more columns) and
+        4.0 high per row (3.2 per row when there are several).
+    **kwargs
+        Passed to :func:`matplotlib.pyplot.subplots` (``sharex``, ``squeeze``, ...).
+
+    Returns
+    -------
+    fig, axes
+    """
+    use_style()
+    if width is None:
+        width = 9.6 if ncols >= 3 else 6.4 if ncols == 1 else 8.0
+    if height is None:
+        height = 4.0 if nrows == 1 and ncols < 3 else 3.2 * nrows
+    return plt.subplots(nrows, ncols, figsize=(width, height), **kwargs)
+
+
+def label(ax, xlabel: str, ylabel: str, title: str | None = None, legend: bool = False) -> None:
+    """Label the axes of ``ax`` (both are required) and optionally give a title and a legend."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    if legend:
+        ax.legend()
+
+
+def mark_vertical(ax, x: float, text: str, color: str = "0.4") -> None:
+    """Draw a dashed vertical line at ``x`` with a small label near the top of ``ax``."""
+    ax.axvline(x, color=color, linestyle="--", linewidth=1.0)
+    ymax = ax.get_ylim()[1]
+    ax.annotate(text, (x, ymax), xytext=(3, -12), textcoords="offset points",
+                fontsize=8, color=color, va="top")
+
+
+def grid_points(xlim, ylim, n: int = 200):
+    """A regular ``n x n`` grid over a rectangle, as (xx, yy, points (n*n, 2)), for decision maps."""
+    xx, yy = np.meshgrid(np.linspace(*xlim, n), np.linspace(*ylim, n))
+    return xx, yy, np.column_stack([xx.ravel(), yy.ravel()])
