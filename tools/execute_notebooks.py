@@ -25,6 +25,8 @@ KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "nam
 def kernel_env() -> dict:
     env = dict(os.environ)
     env.pop("MPLBACKEND", None)  # the inline backend must be used, or figures vanish from outputs
+    # the kernel is the Python running this script (the project's .venv), found first on PATH
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     env.update(PYTHONHASHSEED="0", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
                MKL_NUM_THREADS="1", PYDEVD_DISABLE_FILE_VALIDATION="1")
     return env

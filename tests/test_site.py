@@ -1,0 +1,43 @@
+"""The site builds with warnings as errors and has a page for every entry of the table of contents."""
+
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def toc_entries():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    entries = [toc["root"]]
+    for part in toc.get("parts", []):
+        entries += [ch["file"] for ch in part.get("chapters", [])]
+    return entries
+
+
+def test_book_builds_without_warnings_and_has_every_page(built_site):
+    assert (built_site / "index.html").exists()
+    for entry in toc_entries():
+        assert (built_site / f"{entry}.html").exists(), f"no page for {entry}"
+
+
+def test_chapters_are_numbered_and_show_math_tables_and_figures(built_site):
+    for entry in toc_entries():
+        if not entry.startswith("notebooks/"):
+            continue
+        html = (built_site / f"{entry}.html").read_text(encoding="utf-8")
+        number = int(entry.split("/")[1][:2])
+        title = re.search(r"<h1>(.*?)<a", html, re.S).group(1)
+        assert title.strip().startswith(f"{number}."), f"{entry}: title {title!r} is not numbered"
+        assert html.count('class="math') >= 5, f"{entry}: too little math"
+        assert "<img" in html, f"{entry}: no figure"
+        assert "<table" in html, f"{entry}: no table"
+
+
+def test_bibliography_lists_the_required_references(built_site):
+    html = (built_site / "book" / "bibliography.html").read_text(encoding="utf-8")
+    for needle in ("Deep Learning", "Matrix Cookbook", "Matrix Calculus You Need",
+                   "Batch normalization", "Long short-term memory", "Tiled convolutional",
+                   "You only look once", "CS231n"):
+        assert needle.lower() in html.lower(), f"bibliography lacks {needle!r}"
