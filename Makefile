@@ -13,12 +13,13 @@ export MKL_NUM_THREADS := 1
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help setup book test notebooks lock clean
+.PHONY: help setup book test notebooks screenshots lock clean
 
 help:
 	@echo "make book       build the site into _build/html"
 	@echo "make test       run the whole suite: library tests, strict nbval, site build"
 	@echo "make notebooks  re-execute every notebook in place (refreshes all outputs)"
+	@echo "make screenshots  build the site, then render every page to PNG (desktop and phone width)"
 	@echo "make setup      only create .venv and install the pinned dependencies"
 	@echo "make lock       re-pin requirements.lock from requirements.in"
 	@echo "make clean      remove _build (keep .venv)"
@@ -42,6 +43,10 @@ test: $(STAMP)
 
 notebooks: $(STAMP)
 	$(BIN)/python tools/execute_notebooks.py
+
+screenshots: book
+	$(BIN)/python tools/screenshots.py screenshots
+	@echo "Screenshots are in $(CURDIR)/screenshots/"
 
 lock:
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -25,3 +25,19 @@ def built_site():
     if proc.returncode != 0:
         pytest.fail(f"jupyter-book build -W -n failed (exit {proc.returncode}):\n{log[-6000:]}")
     return HTML
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Report, per page, how many formulas the browser test saw typeset."""
+    try:
+        from test_browser import REPORTS
+    except ImportError:
+        return
+    if not REPORTS:
+        return
+    tr = terminalreporter
+    tr.section("browser: formulas typeset per page")
+    width = max(len(r.page) for r in REPORTS)
+    for r in REPORTS:
+        status = "ok" if r.ok else f"{len(r.errors)} problem(s)"
+        tr.write_line(f"{r.page.ljust(width)}  {r.formulas:5d} formulas  {status}")
