@@ -37,7 +37,7 @@ def show_source(obj) -> SourceListing:
     Parameters
     ----------
     obj : function, class or module
-        Anything :func:`inspect.getsource` accepts.
+        Anything ``inspect.getsource`` accepts.
 
     Returns
     -------

@@ -1,6 +1,7 @@
 """Numeric gradients and the checks that prove a hand-written backward right.
 
-Every backward in the book is verified with the tools of this module (chapter 1 derives them):
+Every backward in the book is verified with the tools of this module (the gradient-checking
+chapter derives them):
 
 * :func:`numeric_gradient` -- central differences of a scalar function, one input element at a time;
 * :func:`numeric_jacobian` -- the full Jacobian of an array function, for small inputs;

@@ -7,10 +7,21 @@ Each op ``<name>`` is a pair of plain functions::
 
 ``grads`` is the gradient of each differentiable input in the forward's argument order: one array
 when there is one, a tuple otherwise; a loss's backward returns the gradient of its prediction
-only. Arrays are batch first and follow PyTorch's functional conventions. The table of the
-contract is in the book's design (BOOK.md) and on the library reference page.
+only. Arrays are batch first and follow PyTorch's functional conventions; floating dtypes are kept
+(float32 in, float32 out). Bad input raises a ``ValueError`` naming the op, the argument and the
+shapes. The table of the contract is on the library reference page.
 
 The chapters fill this module as they derive each op; ``ops.__all__`` lists what exists today.
 """
 
-__all__: list[str] = []
+from .activations import (logistic_backward, logistic_forward, relu_backward, relu_forward,
+                          sigmoid_backward, sigmoid_forward, tanh_backward, tanh_forward)
+from .losses import (bce_with_logits_backward, bce_with_logits_forward, cross_entropy_backward,
+                     cross_entropy_forward, log_softmax_backward, log_softmax_forward,
+                     mse_backward, mse_forward, softmax_backward, softmax_forward)
+
+#: The op names that exist, each with a ``<name>_forward`` and a ``<name>_backward``.
+OPS = ["sigmoid", "logistic", "tanh", "relu", "softmax", "log_softmax", "cross_entropy",
+       "bce_with_logits", "mse"]
+
+__all__ = ["OPS"] + [f"{name}_{half}" for name in OPS for half in ("forward", "backward")]

@@ -10,7 +10,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["COLORS", "use_style", "subplots", "label", "mark_vertical"]
+__all__ = ["COLORS", "use_style", "subplots", "label", "mark_vertical", "grid_points"]
 
 #: A colour-blind-safe cycle (Okabe-Ito), used in this order by every figure.
 COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
@@ -25,7 +25,7 @@ _STYLE = {
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.titlesize": 11,
-    "axes.titleweight": "semibold",
+    "axes.titleweight": "bold",
     "axes.labelsize": 10,
     "grid.alpha": 0.3,
     "grid.linewidth": 0.6,
@@ -55,7 +55,7 @@ def subplots(nrows: int = 1, ncols: int = 1, *, width: float | None = None,
         Figure size in inches; by default 6.4 wide (9.6 for three or more columns) and
         4.0 high per row (3.2 per row when there are several).
     **kwargs
-        Passed to :func:`matplotlib.pyplot.subplots` (``sharex``, ``squeeze``, ...).
+        Passed to ``matplotlib.pyplot.subplots`` (``sharex``, ``squeeze``, ...).
 
     Returns
     -------
