@@ -245,3 +245,36 @@ def test_every_contract_op_has_a_forward_and_a_backward():
     for name in ops.OPS:
         assert callable(getattr(ops, f"{name}_forward"))
         assert callable(getattr(ops, f"{name}_backward"))
+
+
+# ---------------------------------------------------------------------------------------------
+# linear
+# ---------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=20)
+@given(n=st.integers(1, 5), d=st.integers(1, 5), m=st.integers(1, 5), seed=seeds)
+def test_linear_backward_matches_numeric_gradient(n, d, m, seed):
+    rng = np.random.default_rng(seed)
+    inputs = [rng.standard_normal((n, d)), rng.standard_normal((m, d)), rng.standard_normal(m)]
+    assert gc.check_op(ops.linear_forward, ops.linear_backward, inputs, seed=seed).passed
+
+
+def test_linear_backward_of_a_large_layer_passes_the_directional_check():
+    rng = np.random.default_rng(7)
+    inputs = [rng.standard_normal((64, 100)), rng.standard_normal((80, 100)), rng.standard_normal(80)]
+    report = gc.check_op(ops.linear_forward, ops.linear_backward, inputs)
+    assert report.passed and report.rows[1].method == "directional", str(report)
+
+
+@pytest.mark.parametrize("args, message", [
+    ((np.zeros((2, 3)), np.zeros((4, 2)), np.zeros(4)),
+     r"linear: W must have shape \(M, D\) with D = 3 to match x \(2, 3\), got shape \(4, 2\)"),
+    ((np.zeros((2, 3)), np.zeros((4, 3)), np.zeros(3)),
+     r"linear: b must have shape \(M,\) = \(4,\) to match W \(4, 3\), got shape \(3,\)"),
+    ((np.zeros(3), np.zeros((4, 3)), np.zeros(4)),
+     r"linear: x must have shape \(N, D\) \(2-D\), got shape \(3,\)"),
+])
+def test_linear_rejects_mismatched_shapes(args, message):
+    with pytest.raises(ValueError, match=message):
+        ops.linear_forward(*args)
