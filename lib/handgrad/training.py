@@ -1,0 +1,80 @@
+"""The training loop: mini-batches, a loss op, an optimiser, and a record of every epoch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import ops
+
+__all__ = ["History", "fit", "accuracy", "network_loss_and_grads"]
+
+
+@dataclass
+class History:
+    """Per-epoch record of a training: mean training loss, and accuracies when classifying."""
+
+    loss: list = field(default_factory=list)
+    train_accuracy: list = field(default_factory=list)
+    val_accuracy: list = field(default_factory=list)
+
+
+def accuracy(model, X, y) -> float:
+    """Fraction of rows of ``X`` (N, D) whose largest output is the class in ``y`` (N,)."""
+    return float(np.mean(np.argmax(model.forward(X), axis=1) == y))
+
+
+def network_loss_and_grads(model, X, y, loss: str = "cross_entropy"):
+    """One forward and backward pass of ``model`` on (X, y) with a loss op of :mod:`handgrad.ops`.
+
+    Returns the loss and leaves the gradients of the batch in the parameters (zeroed first).
+    """
+    fwd, bwd = getattr(ops, f"{loss}_forward"), getattr(ops, f"{loss}_backward")
+    model.zero_grad()
+    value, cache = fwd(model.forward(X), y)
+    model.backward(bwd(1.0, cache))
+    return float(value)
+
+
+def fit(model, optimizer, X, y, *, epochs: int, batch_size: int, rng: np.random.Generator,
+        loss: str = "cross_entropy", X_val=None, y_val=None, classify: bool = True) -> History:
+    """Train ``model`` with mini-batch gradient steps and record each epoch.
+
+    Parameters
+    ----------
+    model : handgrad.nn.Sequential (or any layer with parameters/zero_grad/forward/backward)
+    optimizer : handgrad.optim.SGD or Adam, built on ``model.parameters()``
+    X : ndarray, shape (N, D)
+    y : ndarray, shape (N,) of int for 'cross_entropy', or the target array of the loss
+    epochs, batch_size : int
+    rng : numpy Generator
+        Shuffles the samples at every epoch.
+    loss : str
+        Name of a loss op: 'cross_entropy', 'mse' or 'bce_with_logits'.
+    X_val, y_val : ndarray, optional
+        A held-out set whose accuracy is recorded.
+    classify : bool
+        Record accuracies (argmax of the outputs against integer labels).
+
+    Returns
+    -------
+    History
+    """
+    n = X.shape[0]
+    if y.shape[0] != n:
+        raise ValueError(f"fit: y must have {n} rows to match X {X.shape}, got shape {y.shape}")
+    history = History()
+    for _ in range(epochs):
+        order = rng.permutation(n)
+        total = 0.0
+        for start in range(0, n, batch_size):
+            idx = order[start:start + batch_size]
+            total += network_loss_and_grads(model, X[idx], y[idx], loss) * len(idx)
+            optimizer.step()
+        history.loss.append(total / n)
+        if classify:
+            history.train_accuracy.append(accuracy(model, X, y))
+            if X_val is not None:
+                history.val_accuracy.append(accuracy(model, X_val, y_val))
+    return history

@@ -1,0 +1,134 @@
+"""Layers, the sequential container, optimisers and the training loop."""
+
+import numpy as np
+import pytest
+
+from handgrad import gradcheck as gc
+from handgrad import nn, optim, training
+
+
+def mlp(rng, sizes=(3, 5, 4, 3), act=nn.Tanh):
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b, rng, init="glorot"))
+        if i < len(sizes) - 2:
+            layers.append(act())
+    return nn.Sequential(*layers)
+
+
+@pytest.mark.parametrize("act", [nn.Tanh, nn.Sigmoid, nn.ReLU])
+def test_sequential_parameter_gradients_match_numeric_gradient(act):
+    rng = np.random.default_rng(0)
+    model = mlp(rng, act=act)
+    X, y = rng.standard_normal((6, 3)), rng.integers(0, 3, 6)
+    training.network_loss_and_grads(model, X, y)
+    analytic_grads = [p.grad.copy() for p in model.parameters()]
+    for p, analytic in zip(model.parameters(), analytic_grads):
+
+        def loss_of(value, p=p):
+            saved = p.value
+            p.value = value
+            out = training.network_loss_and_grads(model, X, y)
+            p.value = saved
+            return out
+
+        numeric = gc.numeric_gradient(loss_of, p.value)
+        assert gc.relative_error(analytic, numeric) < 1e-7, p
+
+
+def test_sequential_input_gradient_matches_numeric_gradient():
+    rng = np.random.default_rng(1)
+    model = mlp(rng)
+    X = rng.standard_normal((4, 3))
+    g = rng.standard_normal((4, 3))
+    model.forward(X)
+    dx = model.backward(g)
+    numeric = gc.numeric_gradient(lambda x: np.sum(g * model.forward(x)), X)
+    assert gc.relative_error(dx, numeric) < 1e-7
+
+
+def test_a_sequential_that_skips_a_layer_backward_is_caught():
+    rng = np.random.default_rng(2)
+    model = mlp(rng)
+    X = rng.standard_normal((4, 3))
+    g = rng.standard_normal((4, 3))
+    model.forward(X)
+    dy = g
+    for layer in reversed(model.layers):
+        if not isinstance(layer, nn.Tanh):  # forgets the activation's derivative
+            dy = layer.backward(dy)
+    numeric = gc.numeric_gradient(lambda x: np.sum(g * model.forward(x)), X)
+    assert gc.relative_error(dy, numeric) > 1e-2
+
+
+def test_backward_accumulates_and_zero_grad_resets():
+    rng = np.random.default_rng(3)
+    layer = nn.Linear(2, 2, rng)
+    x = rng.standard_normal((3, 2))
+    layer.forward(x)
+    layer.backward(np.ones((3, 2)))
+    first = layer.W.grad.copy()
+    layer.backward(np.ones((3, 2)))
+    np.testing.assert_allclose(layer.W.grad, 2 * first)
+    nn.Sequential(layer).zero_grad()
+    assert not layer.W.grad.any() and not layer.b.grad.any()
+
+
+def test_initialisations_have_the_stated_variance():
+    rng = np.random.default_rng(4)
+    he = nn.he_normal(400, 300, rng)
+    gl = nn.glorot_uniform(400, 300, rng)
+    assert he.shape == (300, 400) and gl.shape == (300, 400)
+    assert he.var() == pytest.approx(2 / 400, rel=0.03)
+    assert gl.var() == pytest.approx(2 / 700, rel=0.03)  # U(-a, a) has variance a^2 / 3
+    with pytest.raises(ValueError, match="Linear: init must be 'he' or 'glorot'"):
+        nn.Linear(2, 2, rng, init="zeros")
+
+
+def test_sgd_with_momentum_follows_its_recursion():
+    p = nn.Parameter(np.array([1.0, -2.0]))
+    opt = optim.SGD([p], lr=0.1, momentum=0.9)
+    p.grad[...] = [1.0, 1.0]
+    opt.step()
+    np.testing.assert_allclose(p.value, [0.9, -2.1])
+    opt.step()  # v = 0.9 * (-0.1) - 0.1 = -0.19
+    np.testing.assert_allclose(p.value, [0.71, -2.29])
+
+
+def test_adam_first_step_is_lr_times_the_sign_of_the_gradient():
+    p = nn.Parameter(np.array([1.0, 1.0, 1.0]))
+    opt = optim.Adam([p], lr=0.01)
+    p.grad[...] = [3.0, -0.5, 1e-3]
+    opt.step()
+    np.testing.assert_allclose(p.value, 1.0 - 0.01 * np.sign([3.0, -0.5, 1e-3]), rtol=1e-5)
+
+
+@pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.0),
+                                  lambda ps: optim.SGD(ps, lr=0.1, momentum=1.0),
+                                  lambda ps: optim.Adam(ps, lr=0.1, betas=(1.0, 0.9))])
+def test_optimisers_reject_bad_hyperparameters(make):
+    with pytest.raises(ValueError):
+        make([nn.Parameter(np.zeros(2))])
+
+
+@pytest.mark.parametrize("opt", ["sgd", "adam"])
+def test_fit_learns_separable_blobs(opt):
+    rng = np.random.default_rng(5)
+    centers = np.array([[2.0, 0.0], [-2.0, 0.0], [0.0, 2.5]])
+    y = np.repeat(np.arange(3), 40)
+    X = centers[y] + 0.5 * rng.standard_normal((120, 2))
+    model = mlp(rng, sizes=(2, 8, 3))
+    make = {"sgd": lambda: optim.SGD(model.parameters(), lr=0.1, momentum=0.9),
+            "adam": lambda: optim.Adam(model.parameters(), lr=0.02)}[opt]
+    history = training.fit(model, make(), X, y, epochs=30, batch_size=16, rng=rng)
+    assert len(history.loss) == 30
+    assert history.loss[-1] < 0.25 * history.loss[0]
+    assert history.train_accuracy[-1] > 0.95
+
+
+def test_fit_rejects_mismatched_targets():
+    rng = np.random.default_rng(6)
+    model = mlp(rng, sizes=(2, 3))
+    with pytest.raises(ValueError, match=r"fit: y must have 4 rows to match X \(4, 2\)"):
+        training.fit(model, optim.SGD(model.parameters()), np.zeros((4, 2)), np.zeros(3, int),
+                     epochs=1, batch_size=2, rng=rng)
