@@ -72,7 +72,7 @@ class Layer:
 
 
 class Linear(Layer):
-    """Fully connected layer ``y = x @ W.T + b`` (:func:`handgrad.ops.linear_forward`).
+    """Fully connected layer ``y = x @ W.T + b`` (``ops.linear_forward``).
 
     Parameters
     ----------
@@ -128,19 +128,19 @@ class _Elementwise(Layer):
 
 
 class Sigmoid(_Elementwise):
-    """Elementwise sigmoid layer (:func:`handgrad.ops.sigmoid_forward`)."""
+    """Elementwise sigmoid layer (``ops.sigmoid_forward``)."""
 
     _op = "sigmoid"
 
 
 class Tanh(_Elementwise):
-    """Elementwise tanh layer (:func:`handgrad.ops.tanh_forward`)."""
+    """Elementwise tanh layer (``ops.tanh_forward``)."""
 
     _op = "tanh"
 
 
 class ReLU(_Elementwise):
-    """Elementwise relu layer (:func:`handgrad.ops.relu_forward`)."""
+    """Elementwise relu layer (``ops.relu_forward``)."""
 
     _op = "relu"
 
