@@ -2,16 +2,21 @@
 
 Modules
 -------
-gradcheck
-    numeric, complex-step and directional gradient checks (chapter 1).
-jacobians
-    explicit Jacobians of the small functions of chapter 2.
 ops
-    the public contract: every ``<name>_forward`` / ``<name>_backward`` pair.
+    the public contract: every ``<name>_forward`` / ``<name>_backward`` pair (defined in
+    ``activations``, ``losses``, ``linear``, ...).
+gradcheck
+    numeric, complex-step and directional gradient checks.
+jacobians
+    explicit Jacobians of the small functions of the chain-rule chapter.
+nn, optim, training
+    layer objects, a sequential container, SGD with momentum and Adam, the training loop.
+data
+    small data sets made offline.
 plotting
     the book's one plotting style.
 display
-    showing library source code and tables inside the notebooks.
+    showing library source code inside the notebooks.
 """
 
 from . import gradcheck, ops, plotting
