@@ -263,3 +263,14 @@ def test_report_renders_as_text_and_html_tables_and_raises_on_failure():
     assert good.raise_if_failed() is good
     with pytest.raises(gc.GradcheckError, match="gradient check failed"):
         bad.raise_if_failed()
+
+
+def test_numeric_derivatives_work_on_fortran_ordered_inputs():
+    """A transposed view (Fortran order) must be perturbed like any other array."""
+    X = np.arange(1.0, 7.0).reshape(2, 3).T  # F-ordered (3, 2)
+    f = lambda a: np.sum(a**2)
+    np.testing.assert_allclose(gc.numeric_gradient(f, X), 2 * X, rtol=1e-8)
+    np.testing.assert_allclose(gc.complex_step_gradient(f, X), 2 * X, rtol=1e-14)
+    J = gc.numeric_jacobian(lambda a: 2 * a, X)
+    np.testing.assert_allclose(J, 2 * np.eye(6), atol=1e-8)
+    np.testing.assert_allclose(gc.complex_step_jacobian(lambda a: 2 * a, X), 2 * np.eye(6))

@@ -54,7 +54,7 @@ def _as_float64(x, name="x"):
     arr = np.asarray(x)
     if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
         raise ValueError(f"gradcheck: argument {name} must be a real array, got dtype {arr.dtype}")
-    return np.array(arr, dtype=np.float64, copy=True)
+    return np.array(arr, dtype=np.float64, copy=True, order="C")
 
 
 def relative_error(analytic, numeric, floor=TINY):
