@@ -89,10 +89,13 @@ def test_elementwise_loss_backward_matches_numeric_gradient(shape, seed, reducti
 
 def test_complex_step_confirms_the_analytic_ops():
     x = np.random.default_rng(1).standard_normal((3, 4))
-    for name in ["tanh", "softmax", "log_softmax"]:
+    for name in ["sigmoid", "tanh", "softmax", "log_softmax"]:
         report = gc.check_op(getattr(ops, f"{name}_forward"), getattr(ops, f"{name}_backward"), [x],
                              method="complex")
         assert report.passed and report.max_error < 1e-13, str(report)
+    report = gc.check_op(ops.logistic_forward, ops.logistic_backward, [x], dict(L=2.0, k=-1.5),
+                         method="complex")
+    assert report.passed and report.max_error < 1e-13, str(report)
 
 
 def test_a_wrong_softmax_backward_is_caught():
