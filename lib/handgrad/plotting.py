@@ -10,7 +10,8 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["COLORS", "use_style", "subplots", "label", "mark_vertical", "grid_points"]
+__all__ = ["COLORS", "use_style", "subplots", "label", "mark_vertical", "grid_points",
+           "decision_regions"]
 
 #: A colour-blind-safe cycle (Okabe-Ito), used in this order by every figure.
 COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
@@ -91,3 +92,70 @@ def grid_points(xlim, ylim, n: int = 200):
     """A regular ``n x n`` grid over a rectangle, as (xx, yy, points (n*n, 2)), for decision maps."""
     xx, yy = np.meshgrid(np.linspace(*xlim, n), np.linspace(*ylim, n))
     return xx, yy, np.column_stack([xx.ravel(), yy.ravel()])
+
+
+def decision_regions(ax, predict, X, y, *, n: int = 200, margin: float = 0.5,
+                     title: str | None = None, xlabel: str = "$x_1$", ylabel: str = "$x_2$",
+                     legend: bool = True, alpha: float = 0.25):
+    """Draw the class regions of a two-dimensional classifier, with the data on top.
+
+    The plane around the data is covered by an ``n x n`` grid (:func:`grid_points`); every grid
+    point is coloured by the class ``predict`` gives it, class ``k`` in ``COLORS[k]``, lightly;
+    the points of ``X`` are drawn in the full colour of their true class ``y``. The axes are
+    labelled.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    predict : callable
+        Takes points of shape (M, 2) and returns their classes, integers of shape (M,).
+    X : ndarray, shape (N, 2)
+        The data points.
+    y : ndarray of int, shape (N,)
+        Their classes, in ``0 .. len(COLORS) - 1``.
+    n : int
+        Grid points per side.
+    margin : float
+        Space left around the data, in data units.
+    title, xlabel, ylabel : str
+        Title (optional) and axis labels.
+    legend : bool
+        Add a legend naming the classes.
+    alpha : float
+        Opacity of the regions.
+
+    Returns
+    -------
+    ax : the same Axes
+    """
+    from matplotlib.colors import ListedColormap
+
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"decision_regions: X must have shape (N, 2), got shape {X.shape}")
+    if y.shape != (X.shape[0],) or not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"decision_regions: y must be integers of shape ({X.shape[0]},), "
+                         f"got shape {y.shape} and dtype {y.dtype}")
+    lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
+    xx, yy, points = grid_points((lo[0], hi[0]), (lo[1], hi[1]), n)
+    classes = np.asarray(predict(points))
+    if classes.shape != (points.shape[0],):
+        raise ValueError(f"decision_regions: predict must return shape ({points.shape[0]},) "
+                         f"for points of shape {points.shape}, got shape {classes.shape}")
+    k = int(max(classes.max(), y.max() if y.size else 0)) + 1
+    if k > len(COLORS) or min(classes.min(), y.min() if y.size else 0) < 0:
+        raise ValueError(f"decision_regions: classes must lie in [0, {len(COLORS) - 1}]")
+    cmap = ListedColormap(COLORS[:k])
+    ax.contourf(xx, yy, classes.reshape(xx.shape), levels=np.arange(k + 1) - 0.5, cmap=cmap,
+                alpha=alpha, antialiased=True)
+    for c in range(k):
+        pts = X[y == c]
+        if len(pts):
+            ax.scatter(pts[:, 0], pts[:, 1], s=14, color=COLORS[c], edgecolors="white",
+                       linewidths=0.4, label=f"class {c}")
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    ax.set_aspect("equal", adjustable="box")
+    label(ax, xlabel, ylabel, title, legend=legend)
+    return ax

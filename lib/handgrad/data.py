@@ -1,0 +1,178 @@
+"""Small two-dimensional classification data sets, made offline from a seed.
+
+Every generator returns ``(X, y)``: ``X`` of shape (N, 2) and dtype float64, the points as rows
+(batch first, as everywhere in the library), and ``y`` of shape (N,) and dtype int64, the class
+of each point, in ``0 .. n_classes - 1``. The classes are balanced (``n_per_class`` points each)
+and stored in order: first every point of class 0, then class 1, and so on. The same seed gives
+the same arrays on every machine.
+
+* :func:`make_blobs` -- Gaussian clouds around given or evenly spread centres: linearly
+  separable up to their overlap, the data set of a linear classifier;
+* :func:`make_spirals` -- interleaved spiral arms (the CS231n data set): no linear classifier
+  separates them, a network with a hidden layer does;
+* :func:`train_test_split` -- a stratified random split of such a data set.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = ["make_blobs", "make_spirals", "train_test_split"]
+
+#: Radius of the circle on which :func:`make_blobs` spreads its centres when given their number.
+BLOB_RADIUS = 3.0
+
+
+def _check_count(value, fn: str, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{fn}: {name} must be an integer >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{fn}: {name} must be an integer >= {minimum}, got {value}")
+    return int(value)
+
+
+def _check_scale(value, fn: str, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) \
+            or value < 0:
+        raise ValueError(f"{fn}: {name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def _check_seed(seed, fn: str):
+    if seed is None or isinstance(seed, np.random.Generator):
+        return np.random.default_rng(seed)
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"{fn}: seed must be a non-negative integer, None or a "
+                         f"numpy Generator, got {seed!r}")
+    return np.random.default_rng(int(seed))
+
+
+def make_blobs(n_per_class, centers=3, std=1.0, seed=0):
+    """Gaussian blobs in the plane, one per class.
+
+    Parameters
+    ----------
+    n_per_class : int, >= 1
+        Number of points of each class.
+    centers : int or array_like of shape (n_classes, 2)
+        The centres of the blobs, or their number (>= 2): that many centres evenly spread on a
+        circle of radius ``BLOB_RADIUS`` (3) around the origin, the first on the positive x-axis.
+    std : float, >= 0
+        Standard deviation of each coordinate around its centre.
+    seed : int, None or numpy.random.Generator
+        Seed of the random points; an integer gives the same data on every call.
+
+    Returns
+    -------
+    X : ndarray, shape (n_classes * n_per_class, 2), float64
+        The points, grouped by class.
+    y : ndarray, shape (n_classes * n_per_class,), int64
+        The class of each point, ``[0] * n_per_class + [1] * n_per_class + ...``.
+    """
+    fn = "make_blobs"
+    n = _check_count(n_per_class, fn, "n_per_class", 1)
+    std = _check_scale(std, fn, "std")
+    if isinstance(centers, numbers.Integral) and not isinstance(centers, bool):
+        k = _check_count(centers, fn, "centers", 2)
+        angles = 2 * np.pi * np.arange(k) / k
+        mu = BLOB_RADIUS * np.column_stack([np.cos(angles), np.sin(angles)])
+    else:
+        try:
+            mu = np.array(centers, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"{fn}: centers must be an integer >= 2 or an array of shape "
+                             f"(n_classes, 2), got {centers!r}") from None
+        if mu.ndim != 2 or mu.shape[1] != 2 or mu.shape[0] < 2:
+            raise ValueError(f"{fn}: centers must be an integer >= 2 or an array of shape "
+                             f"(n_classes, 2) with n_classes >= 2, got shape {mu.shape}")
+        if not np.all(np.isfinite(mu)):
+            raise ValueError(f"{fn}: centers must be finite, got {mu.tolist()}")
+    rng = _check_seed(seed, fn)
+    k = mu.shape[0]
+    X = np.repeat(mu, n, axis=0) + std * rng.standard_normal((k * n, 2))
+    y = np.repeat(np.arange(k, dtype=np.int64), n)
+    return X, y
+
+
+def make_spirals(n_per_class, n_classes=3, noise=0.2, seed=0):
+    r"""Interleaved spiral arms in the plane, one per class (the CS231n spiral data set).
+
+    Point :math:`i` of class :math:`k` is at radius :math:`r_i = i / (n - 1)` and angle
+    :math:`\theta = 4 (k + r_i) + \text{noise} \cdot \mathcal{N}(0, 1)` (radians):
+    :math:`(r_i \sin\theta, r_i \cos\theta)`. Every arm starts at the origin and turns by 4 radians.
+
+    Parameters
+    ----------
+    n_per_class : int, >= 2
+        Number of points of each arm.
+    n_classes : int, >= 2
+        Number of arms (classes).
+    noise : float, >= 0
+        Standard deviation of the angle, in radians.
+    seed : int, None or numpy.random.Generator
+        Seed of the noise; an integer gives the same data on every call.
+
+    Returns
+    -------
+    X : ndarray, shape (n_classes * n_per_class, 2), float64
+        The points, grouped by class, inside the unit disc.
+    y : ndarray, shape (n_classes * n_per_class,), int64
+        The class of each point.
+    """
+    fn = "make_spirals"
+    n = _check_count(n_per_class, fn, "n_per_class", 2)
+    k = _check_count(n_classes, fn, "n_classes", 2)
+    noise = _check_scale(noise, fn, "noise")
+    rng = _check_seed(seed, fn)
+    r = np.tile(np.linspace(0.0, 1.0, n), k)
+    cls = np.repeat(np.arange(k, dtype=np.int64), n)
+    theta = 4.0 * (cls + r) + noise * rng.standard_normal(k * n)
+    X = np.column_stack([r * np.sin(theta), r * np.cos(theta)])
+    return X, cls
+
+
+def train_test_split(X, y, test_fraction=0.25, seed=0):
+    """Split a classification data set at random, class by class (stratified).
+
+    From each class, ``round(test_fraction * count)`` points go to the test set, chosen at random;
+    both parts are then shuffled.
+
+    Parameters
+    ----------
+    X : ndarray, shape (N, D)
+    y : ndarray of int, shape (N,)
+    test_fraction : float, in (0, 1)
+    seed : int, None or numpy.random.Generator
+
+    Returns
+    -------
+    X_train : ndarray, shape (N - N_test, D)
+    X_test : ndarray, shape (N_test, D)
+    y_train : ndarray, shape (N - N_test,)
+    y_test : ndarray, shape (N_test,)
+    """
+    fn = "train_test_split"
+    X = np.asarray(X)
+    y = np.asarray(y)
+    if X.ndim != 2:
+        raise ValueError(f"{fn}: X must have shape (N, D), got shape {X.shape}")
+    if y.shape != (X.shape[0],):
+        raise ValueError(f"{fn}: y must have shape (N,) = ({X.shape[0]},), got shape {y.shape}")
+    if not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"{fn}: y must hold integer classes, got dtype {y.dtype}")
+    if isinstance(test_fraction, bool) or not isinstance(test_fraction, numbers.Real) \
+            or not 0 < test_fraction < 1:
+        raise ValueError(f"{fn}: test_fraction must lie in (0, 1), got {test_fraction!r}")
+    rng = _check_seed(seed, fn)
+    test = []
+    for c in np.unique(y):
+        idx = rng.permutation(np.flatnonzero(y == c))
+        test.append(idx[: int(round(test_fraction * idx.size))])
+    test = np.concatenate(test)
+    is_test = np.zeros(y.size, dtype=bool)
+    is_test[test] = True
+    train = rng.permutation(np.flatnonzero(~is_test))
+    test = rng.permutation(test)
+    return X[train], X[test], y[train], y[test]
