@@ -42,3 +42,26 @@ def test_bibliography_lists_the_required_references(built_site):
                    "Batch normalization", "Long short-term memory", "Tiled convolutional",
                    "You only look once", "CS231n"):
         assert needle.lower() in html.lower(), f"bibliography lacks {needle!r}"
+
+
+def test_each_chapter_offers_its_notebook_for_download_and_numbers_its_equations(built_site):
+    for entry in toc_entries():
+        if not entry.startswith("notebooks/"):
+            continue
+        page = built_site / f"{entry}.html"
+        html = page.read_text(encoding="utf-8")
+        name = entry.split("/")[1]
+        link = f'href="../_sources/notebooks/{name}.ipynb"'
+        assert link in html, f"{entry}: no download link for its notebook"
+        assert (built_site / "_sources" / "notebooks" / f"{name}.ipynb").exists()
+        number = int(name[:2])
+        eqnos = re.findall(r'<span class="eqno">\((\d+)\.(\d+)\)', html)
+        assert eqnos, f"{entry}: no numbered equation"
+        assert all(int(ch) == number for ch, _ in eqnos), f"{entry}: equation numbers {eqnos[:3]}"
+
+
+def test_search_works_offline(built_site):
+    """Sphinx's search runs in the browser from a local index: no server, no network."""
+    index = (built_site / "searchindex.js").read_text(encoding="utf-8")
+    assert "backward" in index and "jacobian" in index.lower()
+    assert (built_site / "search.html").exists()
