@@ -13,13 +13,14 @@ HTML = ROOT / "_build" / "html"
 
 @pytest.fixture(scope="session")
 def built_site():
-    """Build the book with warnings as errors (`jupyter-book build -W -n`) into _build/html.
+    """Build the book with warnings as errors (`jupyter-book build --all -W -n`) into _build/html.
 
     Returns the html folder. The build log is attached to the failure when the build fails.
     """
     jb = Path(sys.executable).parent / "jupyter-book"
+    # --all: a full rebuild, since an incremental one can keep stale static files (CSS)
     cmd = [str(jb if jb.exists() else shutil.which("jupyter-book")), "build", str(ROOT),
-           "-W", "-n", "--keep-going"]
+           "--all", "-W", "-n", "--keep-going"]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     log = proc.stdout + proc.stderr
     if proc.returncode != 0:
