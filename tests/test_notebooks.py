@@ -4,22 +4,12 @@ Strict nbval compares the committed outputs with a fresh run; it cannot do so fo
 without outputs (that one passes trivially), so this test makes sure none is.
 """
 
-from pathlib import Path
-
 import nbformat
 import pytest
-import yaml
+from _book import ROOT
+from _book import toc_entries as toc_files
 
-ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-
-
-def toc_files():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-    for part in toc.get("parts", []):
-        files += [ch["file"] for ch in part.get("chapters", [])]
-    return files
 
 
 def code_cells(path):

@@ -1,19 +1,8 @@
 """The site builds with warnings as errors and has a page for every entry of the table of contents."""
 
 import re
-from pathlib import Path
 
-import yaml
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def toc_entries():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    entries = [toc["root"]]
-    for part in toc.get("parts", []):
-        entries += [ch["file"] for ch in part.get("chapters", [])]
-    return entries
+from _book import toc_entries
 
 
 def test_book_builds_without_warnings_and_has_every_page(built_site):
