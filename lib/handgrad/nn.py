@@ -12,7 +12,7 @@ import numpy as np
 
 from . import ops
 
-__all__ = ["Parameter", "Layer", "Linear", "Sigmoid", "Tanh", "ReLU", "Sequential",
+__all__ = ["Parameter", "Layer", "Linear", "Sigmoid", "Tanh", "ReLU", "BatchNorm", "Sequential",
            "glorot_uniform", "he_normal"]
 
 
@@ -143,6 +143,73 @@ class ReLU(_Elementwise):
     """Elementwise relu layer (``ops.relu_forward``)."""
 
     _op = "relu"
+
+
+class BatchNorm(Layer):
+    """Batch normalization layer (``ops.batchnorm_forward``) with running statistics.
+
+    In training mode (``training = True``, the default) it normalises with the batch's mean and
+    biased variance and updates the running averages
+    ``running = (1 - momentum) * running + momentum * batch`` (the variance unbiased, as PyTorch
+    does). In inference mode (``training = False``) it uses the running averages: then it is a
+    fixed affine map per feature, and its backward is ``dy * gamma / sqrt(running_var + eps)``.
+
+    Parameters
+    ----------
+    num_features : int
+        D for (N, D) inputs, C for (N, C, H, W) inputs.
+    eps : float
+    momentum : float
+        Weight of the current batch in the running averages.
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1):
+        self.gamma = Parameter(np.ones(num_features), "gamma")
+        self.beta = Parameter(np.zeros(num_features), "beta")
+        self.running_mean = np.zeros(num_features)
+        self.running_var = np.ones(num_features)
+        self.eps, self.momentum, self.training = eps, momentum, True
+        self.cache, self.cached_training = None, True
+
+    def parameters(self) -> list:
+        return [self.gamma, self.beta]
+
+    def _shape(self, x):
+        return (1, -1) if x.ndim == 2 else (1, -1, 1, 1)
+
+    def forward(self, x):
+        if self.training:
+            y, self.cache = ops.batchnorm_forward(x, self.gamma.value, self.beta.value, self.eps)
+            self.cached_training = True
+            axes = (0,) if x.ndim == 2 else (0, 2, 3)
+            m = x.size // x.shape[1]
+            mean = x.mean(axis=axes)
+            var = x.var(axis=axes) * (m / max(m - 1, 1))
+            self.running_mean = (1 - self.momentum) * self.running_mean + self.momentum * mean
+            self.running_var = (1 - self.momentum) * self.running_var + self.momentum * var
+            return y
+        shape = self._shape(x)
+        scale = (self.gamma.value / np.sqrt(self.running_var + self.eps)).reshape(shape)
+        x_hat = (x - self.running_mean.reshape(shape)) / np.sqrt(
+            self.running_var.reshape(shape) + self.eps)
+        self.cache = (x_hat, scale)
+        self.cached_training = False
+        return x_hat * self.gamma.value.reshape(shape) + self.beta.value.reshape(shape)
+
+    def backward(self, dy):
+        if not self.cached_training:
+            x_hat, scale = self.cache
+            axes = (0,) if dy.ndim == 2 else (0, 2, 3)
+            self.gamma.grad += np.sum(dy * x_hat, axis=axes)
+            self.beta.grad += dy.sum(axis=axes)
+            return dy * scale
+        dx, dgamma, dbeta = ops.batchnorm_backward(dy, self.cache)
+        self.gamma.grad += dgamma
+        self.beta.grad += dbeta
+        return dx
+
+    def __repr__(self) -> str:
+        return f"BatchNorm({self.gamma.value.size})"
 
 
 class Sequential(Layer):
