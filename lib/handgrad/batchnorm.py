@@ -70,12 +70,21 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
     m = x.size // x.shape[1]
     mu = x.mean(axis=axes, keepdims=True)
     xc = x - mu
-    var = np.mean(xc * xc, axis=axes, keepdims=True)
+    var = _feature_sum(xc * xc, axes) / m
     inv_std = 1.0 / np.sqrt(var + eps)
     x_hat = xc * inv_std
     g = gamma.reshape(pshape)
-    y = x_hat * g + beta.reshape(pshape)
+    y = x_hat * g          # in place from here on: no temporary arrays of the size of x
+    y += beta.reshape(pshape)
     return y, (x_hat, g, inv_std, axes, m, xc, var, eps)
+
+
+def _feature_sum(a, axes):
+    """Sum over the batch (and H, W) of each feature, kept as (1, D) or (1, C, 1, 1)."""
+    if a.ndim == 4:  # contiguous per channel: sum each (H*W) row, then over the batch
+        n, c = a.shape[:2]
+        return a.reshape(n, c, -1).sum(axis=2).sum(axis=0).reshape(1, c, 1, 1)
+    return a.sum(axis=axes, keepdims=True)
 
 
 def batchnorm_backward(dy, cache):
@@ -98,9 +107,13 @@ def batchnorm_backward(dy, cache):
     """
     x_hat, g, inv_std, axes, m = cache[:5]
     dy = check_dout_shape(dy, x_hat.shape, "batchnorm")
-    dbeta = dy.sum(axis=axes, keepdims=True)
-    dgamma = np.sum(dy * x_hat, axis=axes, keepdims=True)
-    dx = (g * inv_std / m) * (m * dy - dbeta - x_hat * dgamma)
+    dbeta = _feature_sum(dy, axes)
+    dgamma = _feature_sum(dy * x_hat, axes)
+    # dx = (g inv_std / m) (m dy - dbeta - x_hat dgamma), evaluated in place
+    dx = x_hat * dgamma
+    dx += dbeta
+    np.subtract(m * dy, dx, out=dx)
+    dx *= g * inv_std / m
     return dx, dgamma.ravel(), dbeta.ravel()
 
 
