@@ -2,7 +2,7 @@
 
 import re
 
-from _book import toc_entries
+from _book import ROOT, toc_entries
 
 
 def test_book_builds_without_warnings_and_has_every_page(built_site):
@@ -54,3 +54,17 @@ def test_search_works_offline(built_site):
     index = (built_site / "searchindex.js").read_text(encoding="utf-8")
     assert "backward" in index and "jacobian" in index.lower()
     assert (built_site / "search.html").exists()
+
+
+def test_library_page_marks_exactly_the_existing_ops_as_available():
+    from handgrad import ops
+
+    text = (ROOT / "book" / "library.md").read_text(encoding="utf-8")
+    available, planned = set(), set()
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 6 and cells[5] in ("available", "planned"):
+            names = set(re.findall(r"`(\w+)`", cells[0]))
+            (available if cells[5] == "available" else planned).update(names)
+    assert available == set(ops.OPS), f"library.md says available: {sorted(available)}"
+    assert not planned & set(ops.OPS)
