@@ -12,17 +12,19 @@ class SourceListing:
     """The source of a library object; renders as a highlighted code block in a notebook.
 
     Its plain-text form is the source itself, so a notebook whose committed output no longer
-    matches the library fails its nbval check and must be re-executed.
+    matches the library fails its nbval check and must be re-executed. The header names the file
+    but not the line numbers, so that editing another function of the file does not make every
+    listing below it stale.
     """
 
     def __init__(self, obj):
         self.obj = obj
-        lines, start = inspect.getsourcelines(obj)
+        lines, _ = inspect.getsourcelines(obj)
         self.source = "".join(lines).rstrip("\n")
         path = Path(inspect.getsourcefile(obj)).resolve()
         parts = path.parts
         rel = "/".join(parts[parts.index("handgrad"):]) if "handgrad" in parts else path.name
-        self.location = f"lib/{rel}, lines {start}-{start + len(lines) - 1}"
+        self.location = f"lib/{rel}"
 
     def __repr__(self) -> str:
         return f"# {self.location}\n{self.source}"
