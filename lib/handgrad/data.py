@@ -11,6 +11,9 @@ the same arrays on every machine.
 * :func:`make_spirals` -- interleaved spiral arms (the CS231n data set): no linear classifier
   separates them, a network with a hidden layer does;
 * :func:`train_test_split` -- a stratified random split of such a data set.
+
+One real image data set needs no download: :func:`load_digits` returns the 1,797 8x8 handwritten
+digits that ship inside scikit-learn (UCI optical digits), as images in the (N, C, H, W) layout.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["make_blobs", "make_spirals", "train_test_split"]
+__all__ = ["make_blobs", "make_spirals", "train_test_split", "load_digits"]
 
 #: Radius of the circle on which :func:`make_blobs` spreads its centres when given their number.
 BLOB_RADIUS = 3.0
@@ -176,3 +179,24 @@ def train_test_split(X, y, test_fraction=0.25, seed=0):
     train = rng.permutation(np.flatnonzero(~is_test))
     test = rng.permutation(test)
     return X[train], X[test], y[train], y[test]
+
+
+def load_digits():
+    """The 8x8 handwritten digits bundled with scikit-learn, as images scaled to [0, 1].
+
+    The data file is part of the scikit-learn package (``sklearn/datasets/data/digits.csv.gz``);
+    nothing is downloaded. There are 1,797 images of the digits 0-9 (about 180 of each), each an
+    8x8 grid of grey levels 0..16 from the UCI optical recognition data set, here divided by 16.
+
+    Returns
+    -------
+    X : ndarray, shape (1797, 1, 8, 8), float64
+        One channel per image, values in [0, 1].
+    y : ndarray, shape (1797,), int64
+        The digit shown, 0..9.
+    """
+    from sklearn.datasets import load_digits as _sklearn_digits  # imported only when used
+
+    digits = _sklearn_digits()
+    X = (digits.images / 16.0).astype(np.float64)[:, None, :, :]
+    return X, digits.target.astype(np.int64)

@@ -148,9 +148,13 @@ def cross_entropy_forward(logits, target, reduction="mean"):
     n = logits.shape[0]
     if n == 0:
         raise ValueError(f"{op}: logits must hold at least one sample, got shape {logits.shape}")
-    logp, (p, _) = log_softmax_forward(logits, axis=1)
+    z = logits - logits.max(axis=1, keepdims=True)     # shift: every exponent <= 0
+    e = np.exp(z)                                       # the one exponential of the op
+    total = e.sum(axis=1)
     scale = 1.0 / n if reduction == "mean" else 1.0
-    loss = -logp[np.arange(n), t].sum() * scale
+    # -log softmax(x)_t = log sum_j e^{z_j} - z_t, summed over the batch
+    loss = (np.log(total).sum() - z[np.arange(n), t].sum()) * scale
+    p = e / total[:, None]                              # softmax, kept for the backward
     return logits.dtype.type(loss), (p, t, scale)
 
 
@@ -170,9 +174,10 @@ def cross_entropy_backward(dout, cache):
     """
     p, t, scale = cache
     dout = check_dout_shape(dout, (), "cross_entropy")
-    d = p.copy()
-    d[np.arange(p.shape[0]), t] -= 1.0
-    return d * (dout * scale).astype(p.dtype)
+    g = (dout * scale).astype(p.dtype)
+    d = p * g                                 # g (softmax - onehot), without building onehot
+    d[np.arange(p.shape[0]), t] -= g
+    return d
 
 
 def bce_with_logits_forward(logits, target, reduction="mean"):

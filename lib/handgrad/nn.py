@@ -12,8 +12,8 @@ import numpy as np
 
 from . import ops
 
-__all__ = ["Parameter", "Layer", "Linear", "Sigmoid", "Tanh", "ReLU", "BatchNorm", "Sequential",
-           "glorot_uniform", "he_normal"]
+__all__ = ["Parameter", "Layer", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten",
+           "Sigmoid", "Tanh", "ReLU", "BatchNorm", "Sequential", "glorot_uniform", "he_normal"]
 
 
 class Parameter:
@@ -108,6 +108,101 @@ class Linear(Layer):
     def __repr__(self) -> str:
         m, d = self.W.value.shape
         return f"Linear({d} -> {m})"
+
+
+class Conv2d(Layer):
+    """2-D convolution layer (``ops.conv2d_forward``), He-initialised, bias zero.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        C and F.
+    kernel_size : int or (KH, KW)
+    rng : numpy Generator
+        Source of the initial weights: normal with variance ``2 / (C*KH*KW)``, the fan-in of
+        one output.
+    stride, padding : int or pair
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, rng: np.random.Generator,
+                 stride=1, padding=0):
+        kh, kw = (kernel_size, kernel_size) if np.ndim(kernel_size) == 0 else kernel_size
+        fan_in = in_channels * kh * kw
+        w = he_normal(fan_in, out_channels, rng).reshape(out_channels, in_channels, kh, kw)
+        self.w = Parameter(w, "w")
+        self.b = Parameter(np.zeros(out_channels), "b")
+        self.stride, self.padding = stride, padding
+        self.cache = None
+
+    def parameters(self) -> list:
+        return [self.w, self.b]
+
+    def forward(self, x):
+        y, self.cache = ops.conv2d_forward(x, self.w.value, self.b.value, self.stride,
+                                           self.padding)
+        return y
+
+    def backward(self, dy):
+        dx, dw, db = ops.conv2d_backward(dy, self.cache)
+        self.w.grad += dw
+        self.b.grad += db
+        return dx
+
+    def __repr__(self) -> str:
+        f, c, kh, kw = self.w.value.shape
+        return (f"Conv2d({c} -> {f}, kernel {kh}x{kw}, stride {self.stride}, "
+                f"padding {self.padding})")
+
+
+class _Pool(Layer):
+    _op = ""
+
+    def __init__(self, kernel_size, stride=None):
+        self.kernel_size, self.stride = kernel_size, stride
+        self.cache = None
+
+    def forward(self, x):
+        y, self.cache = getattr(ops, f"{self._op}_forward")(x, self.kernel_size, self.stride)
+        return y
+
+    def backward(self, dy):
+        return getattr(ops, f"{self._op}_backward")(dy, self.cache)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.kernel_size}, stride={self.stride})"
+
+
+class MaxPool2d(_Pool):
+    """Max pooling layer (``ops.max_pool2d_forward``); ``stride=None`` means the kernel size."""
+
+    _op = "max_pool2d"
+
+
+class AvgPool2d(_Pool):
+    """Average pooling layer (``ops.avg_pool2d_forward``); ``stride=None`` means the kernel size."""
+
+    _op = "avg_pool2d"
+
+
+class Flatten(Layer):
+    """Reshape (N, ...) to (N, D), as between the convolutional part and the linear head.
+
+    Its backward reshapes the gradient back to the input's shape: a reshape changes no number,
+    so its Jacobian is the identity.
+    """
+
+    def __init__(self):
+        self.shape = None
+
+    def forward(self, x):
+        self.shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dy):
+        return dy.reshape(self.shape)
+
+    def __repr__(self) -> str:
+        return "Flatten()"
 
 
 class _Elementwise(Layer):

@@ -17,13 +17,17 @@ The chapters fill this module as they derive each op; ``ops.__all__`` lists what
 from .activations import (logistic_backward, logistic_forward, relu_backward, relu_forward,
                           sigmoid_backward, sigmoid_forward, tanh_backward, tanh_forward)
 from .batchnorm import batchnorm_backward, batchnorm_forward
+from .conv import conv1d_backward, conv1d_forward, conv2d_backward, conv2d_forward
 from .linear import linear_backward, linear_forward
 from .losses import (bce_with_logits_backward, bce_with_logits_forward, cross_entropy_backward,
                      cross_entropy_forward, log_softmax_backward, log_softmax_forward,
                      mse_backward, mse_forward, softmax_backward, softmax_forward)
+from .pool import (avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward,
+                   max_pool2d_forward)
 
 #: The op names that exist, each with a ``<name>_forward`` and a ``<name>_backward``.
 OPS = ["sigmoid", "logistic", "tanh", "relu", "softmax", "log_softmax", "cross_entropy",
-       "bce_with_logits", "mse", "linear", "batchnorm"]
+       "bce_with_logits", "mse", "linear", "batchnorm", "conv1d", "conv2d", "avg_pool2d",
+       "max_pool2d"]
 
 __all__ = ["OPS"] + [f"{name}_{half}" for name in OPS for half in ("forward", "backward")]

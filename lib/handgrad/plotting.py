@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 __all__ = ["COLORS", "use_style", "subplots", "label", "mark_vertical", "grid_points",
-           "decision_regions"]
+           "decision_regions", "image_grid"]
 
 #: A colour-blind-safe cycle (Okabe-Ito), used in this order by every figure.
 COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
@@ -159,3 +159,67 @@ def decision_regions(ax, predict, X, y, *, n: int = 200, margin: float = 0.5,
     ax.set_aspect("equal", adjustable="box")
     label(ax, xlabel, ylabel, title, legend=legend)
     return ax
+
+
+def image_grid(images, *, ncols: int = 8, titles=None, title: str | None = None,
+               symmetric: bool = False, cmap: str | None = None, size: float = 1.2,
+               colorbar: bool = False):
+    """Show a stack of small images (digits, filters, feature maps) in a grid, without axes.
+
+    Parameters
+    ----------
+    images : array_like, shape (K, H, W)
+        K grey-level images.
+    ncols : int
+        Images per row; the number of rows follows.
+    titles : list of str, optional
+        One short caption per image.
+    title : str, optional
+        A title for the whole figure: say what to see.
+    symmetric : bool
+        For signed images such as filters and gradients: a diverging colour map (blue negative,
+        red positive) centred at zero, with limits +-max|value| shared by every image, so that
+        colours compare across the grid. Otherwise a grey map with shared limits.
+    cmap : str, optional
+        Overrides the colour map.
+    size : float
+        Inches per image.
+    colorbar : bool
+        Add one colour bar for the whole grid.
+
+    Returns
+    -------
+    fig, axes : the figure and its 2-D array of Axes
+    """
+    images = np.asarray(images, dtype=np.float64)
+    if images.ndim != 3:
+        raise ValueError(f"image_grid: images must have shape (K, H, W), got shape "
+                         f"{images.shape}")
+    k = images.shape[0]
+    if titles is not None and len(titles) != k:
+        raise ValueError(f"image_grid: titles must have one entry per image ({k}), got "
+                         f"{len(titles)}")
+    ncols = max(1, min(ncols, k))
+    nrows = -(-k // ncols)
+    if symmetric:
+        vmax = float(np.abs(images).max()) or 1.0
+        vmin, cmap = -vmax, cmap or "RdBu_r"
+    else:
+        vmin, vmax, cmap = float(images.min()), float(images.max()), cmap or "gray_r"
+    use_style()
+    extra = 0.35 if title else 0.0
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False,
+                             figsize=(size * ncols + (0.6 if colorbar else 0),
+                                      size * nrows + extra + (0.25 if titles else 0) * nrows))
+    im = None
+    for i, ax in enumerate(axes.flat):
+        ax.set_axis_off()
+        if i < k:
+            im = ax.imshow(images[i], cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+            if titles is not None:
+                ax.set_title(titles[i], fontsize=8, fontweight="normal")
+    if title:
+        fig.suptitle(title, fontweight="bold", fontsize=11)
+    if colorbar and im is not None:
+        fig.colorbar(im, ax=axes, shrink=0.8)
+    return fig, axes

@@ -21,7 +21,7 @@ class History:
 
 
 def accuracy(model, X, y) -> float:
-    """Fraction of rows of ``X`` (N, D) whose largest output is the class in ``y`` (N,)."""
+    """Fraction of samples of ``X`` (N, ...) whose largest output is the class in ``y`` (N,)."""
     return float(np.mean(np.argmax(model.forward(X), axis=1) == y))
 
 
@@ -45,7 +45,8 @@ def fit(model, optimizer, X, y, *, epochs: int, batch_size: int, rng: np.random.
     ----------
     model : handgrad.nn.Sequential (or any layer with parameters/zero_grad/forward/backward)
     optimizer : handgrad.optim.SGD or Adam, built on ``model.parameters()``
-    X : ndarray, shape (N, D)
+    X : ndarray, shape (N, ...)
+        Samples along the first axis: vectors (N, D) or images (N, C, H, W).
     y : ndarray, shape (N,) of int for 'cross_entropy', or the target array of the loss
     epochs, batch_size : int
     rng : numpy Generator
