@@ -179,3 +179,27 @@ def test_decision_regions_rejects_bad_shapes():
         plotting.decision_regions(ax, lambda p: np.zeros(len(p), int), X, y[:-1])
     with pytest.raises(ValueError, match="decision_regions: predict"):
         plotting.decision_regions(ax, lambda p: np.zeros((len(p), 1), int), X, y)
+
+
+def test_load_digits_gives_images_in_the_batch_first_layout():
+    X, y = data.load_digits()
+    assert X.shape == (1797, 1, 8, 8) and X.dtype == np.float64 and y.dtype == np.int64
+    assert X.min() == 0.0 and X.max() == 1.0
+    assert set(np.unique(y)) == set(range(10))
+    Xtr, Xte, ytr, yte = data.train_test_split(X, y, test_fraction=0.2, seed=0)
+    assert Xtr.shape[1:] == (1, 8, 8) and len(Xtr) + len(Xte) == 1797
+
+
+def test_image_grid_shows_every_image_with_shared_limits():
+    from handgrad import plotting
+
+    images = np.stack([np.full((3, 3), v) for v in (-2.0, 0.5, 1.0)])
+    fig, axes = plotting.image_grid(images, ncols=2, symmetric=True, titles=["a", "b", "c"])
+    shown = [ax.images[0] for ax in axes.flat if ax.images]
+    assert len(shown) == 3 and axes.shape == (2, 2)
+    assert all(im.get_clim() == (-2.0, 2.0) for im in shown)
+    with pytest.raises(ValueError, match=r"image_grid: images must have shape \(K, H, W\)"):
+        plotting.image_grid(np.zeros((3, 3)))
+    import matplotlib.pyplot as plt
+
+    plt.close("all")

@@ -132,3 +132,76 @@ def test_fit_rejects_mismatched_targets():
     with pytest.raises(ValueError, match=r"fit: y must have 4 rows to match X \(4, 2\)"):
         training.fit(model, optim.SGD(model.parameters()), np.zeros((4, 2)), np.zeros(3, int),
                      epochs=1, batch_size=2, rng=rng)
+
+
+def small_cnn(rng):
+    return nn.Sequential(nn.Conv2d(1, 3, 3, rng, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(3, 4, (2, 3), rng, stride=(1, 2), padding=(0, 1)), nn.Tanh(),
+                         nn.AvgPool2d(2, stride=1), nn.Flatten(), nn.Linear(4, 3, rng))
+
+
+def test_cnn_parameter_gradients_match_numeric_gradient():
+    """Every parameter of a conv-relu-maxpool-conv-tanh-avgpool-flatten-linear network.
+
+    The input is chosen so that no relu input sits near 0 and no max-pool window holds a near
+    tie, or a central difference would straddle a kink."""
+    rng = np.random.default_rng(3)
+    model = small_cnn(rng)
+    X, y = rng.standard_normal((3, 1, 6, 6)), np.array([0, 2, 1])
+    relu_in = model.layers[0].forward(X)
+    assert np.abs(relu_in).min() > 1e-4
+    pooled = model.layers[2].forward(model.layers[1].forward(relu_in))
+    pooled_windows = np.maximum(relu_in, 0).reshape(3, 3, 3, 2, 3, 2)
+    top2 = np.sort(pooled_windows.transpose(0, 1, 2, 4, 3, 5).reshape(3, 3, 3, 3, 4))[..., -2:]
+    assert np.all((top2[..., 1] == 0) | (top2[..., 1] - top2[..., 0] > 1e-3))
+    assert pooled.shape == (3, 3, 3, 3)
+    training.network_loss_and_grads(model, X, y)
+    analytic_grads = [p.grad.copy() for p in model.parameters()]  # before any perturbation
+    for p, analytic in zip(model.parameters(), analytic_grads):
+
+        def loss_of(value, p=p):
+            saved = p.value
+            p.value = value
+            out = training.network_loss_and_grads(model, X, y)
+            p.value = saved
+            return out
+
+        numeric = gc.numeric_gradient(loss_of, p.value)
+        assert gc.relative_error(analytic, numeric) < 1e-7, p
+
+
+def test_cnn_input_gradient_matches_numeric_gradient():
+    rng = np.random.default_rng(4)
+    model = small_cnn(rng)
+    X, g = rng.standard_normal((2, 1, 6, 6)), rng.standard_normal((2, 3))
+    model.forward(X)
+    dx = model.backward(g)
+    numeric = gc.numeric_gradient(lambda x: np.sum(g * model.forward(x)), X)
+    assert dx.shape == X.shape
+    assert gc.relative_error(dx, numeric) < 1e-7
+
+
+def test_conv2d_layer_is_he_initialised_and_accumulates_gradients():
+    rng = np.random.default_rng(5)
+    layer = nn.Conv2d(16, 64, 3, rng)
+    assert layer.w.value.shape == (64, 16, 3, 3) and np.all(layer.b.value == 0)
+    assert abs(layer.w.value.var() / (2 / (16 * 9)) - 1) < 0.1
+    x = rng.standard_normal((2, 16, 5, 5))
+    y = layer.forward(x)
+    layer.backward(np.ones_like(y))
+    first = layer.w.grad.copy()
+    layer.backward(np.ones_like(y))
+    np.testing.assert_allclose(layer.w.grad, 2 * first)
+
+
+def test_a_cnn_learns_the_digits():
+    from handgrad import data
+
+    X, y = data.load_digits()
+    X_train, X_test, y_train, y_test = data.train_test_split(X, y, test_fraction=0.3, seed=0)
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, rng, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Linear(4 * 4 * 4, 10, rng))
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    training.fit(model, opt, X_train, y_train, epochs=3, batch_size=64, rng=rng)
+    assert training.accuracy(model, X_test, y_test) > 0.85

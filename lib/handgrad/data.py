@@ -144,23 +144,25 @@ def train_test_split(X, y, test_fraction=0.25, seed=0):
 
     Parameters
     ----------
-    X : ndarray, shape (N, D)
+    X : ndarray, shape (N, ...)
+        Samples along the first axis: points (N, D) or images (N, C, H, W).
     y : ndarray of int, shape (N,)
     test_fraction : float, in (0, 1)
     seed : int, None or numpy.random.Generator
 
     Returns
     -------
-    X_train : ndarray, shape (N - N_test, D)
-    X_test : ndarray, shape (N_test, D)
+    X_train : ndarray, shape (N - N_test, ...)
+    X_test : ndarray, shape (N_test, ...)
     y_train : ndarray, shape (N - N_test,)
     y_test : ndarray, shape (N_test,)
     """
     fn = "train_test_split"
     X = np.asarray(X)
     y = np.asarray(y)
-    if X.ndim != 2:
-        raise ValueError(f"{fn}: X must have shape (N, D), got shape {X.shape}")
+    if X.ndim < 2:
+        raise ValueError(f"{fn}: X must have shape (N, ...) with at least 2 axes, such as (N, D) "
+                         f"or (N, C, H, W), got shape {X.shape}")
     if y.shape != (X.shape[0],):
         raise ValueError(f"{fn}: y must have shape (N,) = ({X.shape[0]},), got shape {y.shape}")
     if not np.issubdtype(y.dtype, np.integer):
