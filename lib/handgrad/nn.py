@@ -12,7 +12,8 @@ import numpy as np
 
 from . import ops
 
-__all__ = ["Parameter", "Layer", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten",
+__all__ = ["Parameter", "Layer", "Linear", "Conv2d", "LocallyConnected2d", "TiledConv2d",
+           "MaxPool2d", "AvgPool2d", "Flatten",
            "Sigmoid", "Tanh", "ReLU", "BatchNorm", "Sequential", "glorot_uniform", "he_normal"]
 
 
@@ -152,6 +153,99 @@ class Conv2d(Layer):
         f, c, kh, kw = self.w.value.shape
         return (f"Conv2d({c} -> {f}, kernel {kh}x{kw}, stride {self.stride}, "
                 f"padding {self.padding})")
+
+
+class LocallyConnected2d(Layer):
+    """Locally connected layer (``ops.locally_connected2d_forward``): a kernel bank and a bias per
+    output position, He-initialised (fan-in C*KH*KW), biases zero.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size : int or (KH, KW)
+    in_hw : (H, W)
+        The input's spatial size: the number of positions, hence of kernels, depends on it.
+    rng : numpy Generator
+    stride, padding : int or pair
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, in_hw,
+                 rng: np.random.Generator, stride=1, padding=0):
+        from .conv import as_pair, conv_output_size
+
+        kh, kw = as_pair(kernel_size, "LocallyConnected2d", "kernel_size", 1)
+        sh, sw = as_pair(stride, "LocallyConnected2d", "stride", 1)
+        ph, pw = as_pair(padding, "LocallyConnected2d", "padding", 0)
+        ho, wo = conv_output_size(in_hw[0], kh, sh, ph), conv_output_size(in_hw[1], kw, sw, pw)
+        fan_in = in_channels * kh * kw
+        w = rng.standard_normal((ho, wo, out_channels, in_channels, kh, kw)) * np.sqrt(2 / fan_in)
+        self.w = Parameter(w, "w")
+        self.b = Parameter(np.zeros((out_channels, ho, wo)), "b")
+        self.stride, self.padding = stride, padding
+        self.cache = None
+
+    def parameters(self) -> list:
+        return [self.w, self.b]
+
+    def forward(self, x):
+        y, self.cache = ops.locally_connected2d_forward(x, self.w.value, self.b.value,
+                                                        self.stride, self.padding)
+        return y
+
+    def backward(self, dy):
+        dx, dw, db = ops.locally_connected2d_backward(dy, self.cache)
+        self.w.grad += dw
+        self.b.grad += db
+        return dx
+
+    def __repr__(self) -> str:
+        ho, wo, f, c, kh, kw = self.w.value.shape
+        return f"LocallyConnected2d({c} -> {f}, kernel {kh}x{kw}, {ho}x{wo} positions)"
+
+
+class TiledConv2d(Layer):
+    """Tiled convolution layer (``ops.tiled_conv2d_forward``): ``TH x TW`` kernel banks repeating
+    over the output, He-initialised, one bias per filter.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size : int or (KH, KW)
+    tiles : int or (TH, TW)
+    rng : numpy Generator
+    stride, padding : int or pair
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, tiles,
+                 rng: np.random.Generator, stride=1, padding=0):
+        from .conv import as_pair
+
+        kh, kw = as_pair(kernel_size, "TiledConv2d", "kernel_size", 1)
+        th, tw = as_pair(tiles, "TiledConv2d", "tiles", 1)
+        fan_in = in_channels * kh * kw
+        w = rng.standard_normal((th, tw, out_channels, in_channels, kh, kw)) * np.sqrt(2 / fan_in)
+        self.w = Parameter(w, "w")
+        self.b = Parameter(np.zeros(out_channels), "b")
+        self.stride, self.padding = stride, padding
+        self.cache = None
+
+    def parameters(self) -> list:
+        return [self.w, self.b]
+
+    def forward(self, x):
+        y, self.cache = ops.tiled_conv2d_forward(x, self.w.value, self.b.value, self.stride,
+                                                 self.padding)
+        return y
+
+    def backward(self, dy):
+        dx, dw, db = ops.tiled_conv2d_backward(dy, self.cache)
+        self.w.grad += dw
+        self.b.grad += db
+        return dx
+
+    def __repr__(self) -> str:
+        th, tw, f, c, kh, kw = self.w.value.shape
+        return f"TiledConv2d({c} -> {f}, kernel {kh}x{kw}, tiles {th}x{tw})"
 
 
 class _Pool(Layer):

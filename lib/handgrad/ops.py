@@ -19,6 +19,8 @@ from .activations import (logistic_backward, logistic_forward, relu_backward, re
 from .batchnorm import batchnorm_backward, batchnorm_forward
 from .conv import conv1d_backward, conv1d_forward, conv2d_backward, conv2d_forward
 from .linear import linear_backward, linear_forward
+from .local import (locally_connected2d_backward, locally_connected2d_forward,
+                    tiled_conv2d_backward, tiled_conv2d_forward)
 from .losses import (bce_with_logits_backward, bce_with_logits_forward, cross_entropy_backward,
                      cross_entropy_forward, log_softmax_backward, log_softmax_forward,
                      mse_backward, mse_forward, softmax_backward, softmax_forward)
@@ -28,6 +30,6 @@ from .pool import (avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward,
 #: The op names that exist, each with a ``<name>_forward`` and a ``<name>_backward``.
 OPS = ["sigmoid", "logistic", "tanh", "relu", "softmax", "log_softmax", "cross_entropy",
        "bce_with_logits", "mse", "linear", "batchnorm", "conv1d", "conv2d", "avg_pool2d",
-       "max_pool2d"]
+       "max_pool2d", "locally_connected2d", "tiled_conv2d"]
 
 __all__ = ["OPS"] + [f"{name}_{half}" for name in OPS for half in ("forward", "backward")]
