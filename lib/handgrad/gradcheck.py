@@ -391,7 +391,10 @@ def check_op(
     ``backward(g, cache)`` with a random upstream gradient ``g`` of the shape of ``out``. The
     backward's result (one array, or a tuple) is matched in order with the floating-point arrays
     among ``inputs``; integer arrays (class targets) and non-array options are held fixed. A loss
-    whose backward returns one array is thus checked for its first input only.
+    whose backward returns one array is thus checked for its first input only. A forward with
+    several outputs returns them as a tuple (an LSTM step's ``(h, c)``); its backward then gets a
+    tuple of random upstream gradients, one per output, and :math:`\phi` sums their inner
+    products.
 
     For each checked input ``x`` the scalar :math:`\phi(x) = \langle g, f(x) \rangle` is
     differentiated numerically and compared with the backward's gradient:
@@ -439,9 +442,11 @@ def check_op(
     diff_idx = [i for i, a in enumerate(inputs) if _is_differentiable(a)]
 
     out, cache = forward(*inputs, **kwargs)
-    out = np.asarray(out)
-    g = rng.standard_normal(out.shape)
-    grads = backward(g, cache)
+    multi = isinstance(out, tuple)  # several outputs, e.g. an LSTM step's (h, c)
+    outs = tuple(np.asarray(o) for o in out) if multi else (np.asarray(out),)
+    gs = tuple(rng.standard_normal(o.shape) for o in outs)
+    g_flat = np.concatenate([gk.ravel() for gk in gs])
+    grads = backward(gs if multi else gs[0], cache)
     if not isinstance(grads, tuple):
         grads = (grads,)
     if len(grads) > len(diff_idx):
@@ -460,13 +465,15 @@ def check_op(
                 f"input has shape {np.shape(x)}"
             )
 
-        def f_of(xi, i=i):
+        def f_of(xi, i=i):  # every output, flattened into one vector
             args = list(inputs)
             args[i] = xi
-            return forward(*args, **kwargs)[0]
+            res = forward(*args, **kwargs)[0]
+            res = res if multi else (res,)
+            return np.concatenate([np.ravel(r) for r in res])
 
         def phi(xi):
-            return np.sum(g * f_of(xi))
+            return np.sum(g_flat * f_of(xi))
 
         m = method
         if m == "auto":
@@ -479,7 +486,7 @@ def check_op(
             numeric, analytic = [], []
             for _ in range(directions):
                 u = rng.standard_normal(np.shape(x))
-                n_val, a_val, _ = adjoint_test(f_of, lambda _g, gr=grad: gr, x, g, u, eps)
+                n_val, a_val, _ = adjoint_test(f_of, lambda _g, gr=grad: gr, x, g_flat, u, eps)
                 numeric.append(n_val)
                 analytic.append(a_val)
             err = relative_error(analytic, numeric)

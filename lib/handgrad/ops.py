@@ -24,12 +24,15 @@ from .local import (locally_connected2d_backward, locally_connected2d_forward,
 from .losses import (bce_with_logits_backward, bce_with_logits_forward, cross_entropy_backward,
                      cross_entropy_forward, log_softmax_backward, log_softmax_forward,
                      mse_backward, mse_forward, softmax_backward, softmax_forward)
+from .recurrent import (lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward,
+                        rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward)
 from .pool import (avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward,
                    max_pool2d_forward)
 
 #: The op names that exist, each with a ``<name>_forward`` and a ``<name>_backward``.
 OPS = ["sigmoid", "logistic", "tanh", "relu", "softmax", "log_softmax", "cross_entropy",
        "bce_with_logits", "mse", "linear", "batchnorm", "conv1d", "conv2d", "avg_pool2d",
-       "max_pool2d", "locally_connected2d", "tiled_conv2d"]
+       "max_pool2d", "locally_connected2d", "tiled_conv2d", "rnn_step", "rnn", "lstm_step",
+       "lstm"]
 
 __all__ = ["OPS"] + [f"{name}_{half}" for name in OPS for half in ("forward", "backward")]
