@@ -4,7 +4,11 @@ Modules
 -------
 ops
     the public contract: every ``<name>_forward`` / ``<name>_backward`` pair (defined in
-    ``activations``, ``losses``, ``linear``, ...).
+    ``activations``, ``losses``, ``linear``, ``batchnorm``, ``conv``, ``pool``, ``local``,
+    ``recurrent``).
+tensors, conv, inclusions
+    contractions of tensors; im2col, col2im and the reference convolution; the embeddings of
+    pooling, convolution, tiled and locally connected layers into one another.
 gradcheck
     numeric, complex-step and directional gradient checks.
 jacobians

@@ -183,8 +183,9 @@ def conv2d_backward(dy, cache):
 
     With :math:`Y = W' X'` per sample (``W'`` the weights as an (F, C*KH*KW) matrix, ``X'`` the
     patches): :math:`\partial L/\partial W' = \sum_n G_n X_n'^\T`,
-    :math:`\partial L/\partial X'_n = W'^\T G_n`, folded back onto ``x`` by :func:`col2im`, and
-    :math:`\partial L/\partial b` is ``dy`` summed over batch and positions.
+    :math:`\partial L/\partial X'_n = W'^\T G_n`, folded back onto ``x`` by
+    :func:`~handgrad.conv.col2im`, and :math:`\partial L/\partial b` is ``dy`` summed over batch
+    and positions.
 
     Parameters
     ----------
