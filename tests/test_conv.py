@@ -229,3 +229,9 @@ def test_conv2d_backward_rejects_a_wrong_upstream_gradient():
     with pytest.raises(ValueError, match=r"conv2d_backward: dout must have the output's shape "
                                          r"\(1, 2, 2, 2\)"):
         ops.conv2d_backward(np.zeros((1, 2, 3, 3)), cache)
+
+
+def test_col2im_rejects_patches_of_the_wrong_shape():
+    with pytest.raises(ValueError, match=r"col2im: dcols must have shape \(N, C\*KH\*KW, Ho\*Wo\)"
+                                         r" = \(1, 9, 9\)"):
+        conv.col2im(np.zeros((1, 9, 8)), (1, 1, 5, 5), 3)

@@ -115,7 +115,11 @@ def col2im(dcols, x_shape, kernel_size, stride=1, padding=0):
     ph, pw = as_pair(padding, op, "padding", 0)
     n, c, h, w = x_shape
     ho, wo = conv_output_size(h, kh, sh, ph), conv_output_size(w, kw, sw, pw)
-    dcols = check_dout_shape(dcols, (n, c * kh * kw, ho * wo), op)
+    dcols = np.asarray(dcols)
+    if dcols.shape != (n, c * kh * kw, ho * wo):
+        raise ValueError(f"{op}: dcols must have shape (N, C*KH*KW, Ho*Wo) = "
+                         f"{(n, c * kh * kw, ho * wo)} for x_shape {tuple(x_shape)}, got shape "
+                         f"{dcols.shape}")
     dcols = dcols.reshape(n, c, kh, kw, ho, wo)
     dxp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=dcols.dtype)
     for p in range(kh):  # overlapping patches add up: +=, never =
