@@ -18,8 +18,9 @@ contains it.
 **Ties in max pooling.** The derivative of a max is not defined where two entries of a window tie
 for the maximum. The rule here is PyTorch's: the *first* maximal entry of the window, in row-major
 order (smallest ``p``, then smallest ``q``), receives the whole gradient, the others none. The
-result is one valid subgradient, and the numeric gradient at a tie agrees with no rule at all, so
-the gradient checks use inputs without ties.
+result is one valid subgradient. At a tie the one-sided derivatives disagree, so a central
+difference measures their average: it matches an even split between two tied entries, and no
+gradient at all from three tied entries on. The gradient checks therefore use inputs without ties.
 """
 
 from __future__ import annotations
