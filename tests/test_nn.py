@@ -205,3 +205,12 @@ def test_a_cnn_learns_the_digits():
     opt = optim.Adam(model.parameters(), lr=0.01)
     training.fit(model, opt, X_train, y_train, epochs=3, batch_size=64, rng=rng)
     assert training.accuracy(model, X_test, y_test) > 0.85
+
+
+def test_flatten_and_reshape_move_no_number_and_invert_each_other():
+    x = np.arange(2 * 3 * 4 * 5.0).reshape(2, 3, 4, 5)
+    model = nn.Sequential(nn.Flatten(), nn.Reshape(3, 4, 5))
+    np.testing.assert_array_equal(model.forward(x), x)
+    np.testing.assert_array_equal(model.backward(x + 1), x + 1)
+    with pytest.raises(ValueError, match=r"Reshape: samples of shape \(3, 4, 5\) cannot be"):
+        nn.Reshape(7).forward(x)

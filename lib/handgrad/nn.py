@@ -13,7 +13,7 @@ import numpy as np
 from . import ops
 
 __all__ = ["Parameter", "Layer", "Linear", "Conv2d", "LocallyConnected2d", "TiledConv2d",
-           "MaxPool2d", "AvgPool2d", "Flatten",
+           "MaxPool2d", "AvgPool2d", "Flatten", "Reshape",
            "Sigmoid", "Tanh", "ReLU", "BatchNorm", "Sequential", "glorot_uniform", "he_normal"]
 
 
@@ -297,6 +297,32 @@ class Flatten(Layer):
 
     def __repr__(self) -> str:
         return "Flatten()"
+
+
+class Reshape(Layer):
+    """Reshape each sample to ``shape``: (N, ...) to (N, *shape), e.g. dense units back into maps.
+
+    Parameters
+    ----------
+    *shape : int
+        The shape of one output sample; its size must equal that of one input sample.
+    """
+
+    def __init__(self, *shape: int):
+        self.shape, self.in_shape = tuple(shape), None
+
+    def forward(self, x):
+        if int(np.prod(x.shape[1:])) != int(np.prod(self.shape)):
+            raise ValueError(f"Reshape: samples of shape {x.shape[1:]} cannot be reshaped to "
+                             f"{self.shape}")
+        self.in_shape = x.shape
+        return x.reshape((x.shape[0],) + self.shape)
+
+    def backward(self, dy):
+        return dy.reshape(self.in_shape)
+
+    def __repr__(self) -> str:
+        return f"Reshape{self.shape}"
 
 
 class _Elementwise(Layer):
