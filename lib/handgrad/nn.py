@@ -300,7 +300,7 @@ class Flatten(Layer):
 
 
 class Reshape(Layer):
-    """Reshape each sample to ``shape``: (N, ...) to (N, *shape), e.g. dense units back into maps.
+    """Reshape each sample to ``shape``: (N, ...) to ``(N, *shape)``, e.g. dense units into maps.
 
     Parameters
     ----------
