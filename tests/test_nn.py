@@ -214,3 +214,33 @@ def test_flatten_and_reshape_move_no_number_and_invert_each_other():
     np.testing.assert_array_equal(model.backward(x + 1), x + 1)
     with pytest.raises(ValueError, match=r"Reshape: samples of shape \(3, 4, 5\) cannot be"):
         nn.Reshape(7).forward(x)
+
+
+@pytest.mark.parametrize("cell", [nn.RNN, nn.LSTM])
+def test_sequence_model_parameter_gradients_match_numeric_gradient(cell):
+    """A recurrent layer, then the same linear map at every step, then a loss on every step."""
+    from handgrad import ops
+
+    rng = np.random.default_rng(6)
+    model = nn.Sequential(cell(3, 4, rng), nn.Linear(4, 5, rng))
+    X, y = rng.standard_normal((2, 6, 3)), rng.integers(0, 5, (2, 6))
+
+    def loss_and_grads():
+        model.zero_grad()
+        logits = model.forward(X)
+        value, cache = ops.cross_entropy_forward(logits.reshape(-1, 5), y.ravel())
+        model.backward(ops.cross_entropy_backward(1.0, cache).reshape(logits.shape))
+        return float(value)
+
+    loss_and_grads()
+    analytic_grads = [p.grad.copy() for p in model.parameters()]
+    for p, analytic in zip(model.parameters(), analytic_grads):
+
+        def loss_of(value, p=p):
+            saved = p.value
+            p.value = value
+            out = loss_and_grads()
+            p.value = saved
+            return out
+
+        assert gc.relative_error(analytic, gc.numeric_gradient(loss_of, p.value)) < 1e-7, p

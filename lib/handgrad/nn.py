@@ -14,7 +14,8 @@ from . import ops
 
 __all__ = ["Parameter", "Layer", "Linear", "Conv2d", "LocallyConnected2d", "TiledConv2d",
            "MaxPool2d", "AvgPool2d", "Flatten", "Reshape",
-           "Sigmoid", "Tanh", "ReLU", "BatchNorm", "Sequential", "glorot_uniform", "he_normal"]
+           "RNN", "LSTM", "Sigmoid", "Tanh", "ReLU", "BatchNorm", "Sequential", "glorot_uniform",
+           "he_normal"]
 
 
 class Parameter:
@@ -75,6 +76,9 @@ class Layer:
 class Linear(Layer):
     """Fully connected layer ``y = x @ W.T + b`` (``ops.linear_forward``).
 
+    It acts on the last axis: inputs (N, D), or (N, T, D) for a sequence, where it is the same
+    linear map at every step.
+
     Parameters
     ----------
     in_features, out_features : int
@@ -91,20 +95,21 @@ class Linear(Layer):
         make = he_normal if init == "he" else glorot_uniform
         self.W = Parameter(make(in_features, out_features, rng), "W")
         self.b = Parameter(np.zeros(out_features), "b")
-        self.cache = None
+        self.cache, self.lead = None, None
 
     def parameters(self) -> list:
         return [self.W, self.b]
 
     def forward(self, x):
-        y, self.cache = ops.linear_forward(x, self.W.value, self.b.value)
-        return y
+        self.lead = x.shape[:-1]   # (N,) or (N, T, ...): applied to every vector of the last axis
+        y, self.cache = ops.linear_forward(x.reshape(-1, x.shape[-1]), self.W.value, self.b.value)
+        return y.reshape(self.lead + (y.shape[1],))
 
     def backward(self, dy):
-        dx, dW, db = ops.linear_backward(dy, self.cache)
+        dx, dW, db = ops.linear_backward(dy.reshape(-1, dy.shape[-1]), self.cache)
         self.W.grad += dW
         self.b.grad += db
-        return dx
+        return dx.reshape(self.lead + (dx.shape[1],))
 
     def __repr__(self) -> str:
         m, d = self.W.value.shape
@@ -246,6 +251,57 @@ class TiledConv2d(Layer):
     def __repr__(self) -> str:
         th, tw, f, c, kh, kw = self.w.value.shape
         return f"TiledConv2d({c} -> {f}, kernel {kh}x{kw}, tiles {th}x{tw})"
+
+
+class _Recurrent(Layer):
+    """Shared by RNN and LSTM: weights U(-1/sqrt(H), 1/sqrt(H)) as PyTorch, zero initial state."""
+
+    _gates, _op = 1, ""
+
+    def __init__(self, input_size: int, hidden_size: int, rng: np.random.Generator):
+        k, g = 1.0 / np.sqrt(hidden_size), self._gates
+        names = ("W_ih", "W_hh") if g == 4 else ("W_xh", "W_hh")
+        self.W_x = Parameter(rng.uniform(-k, k, (g * hidden_size, input_size)), names[0])
+        self.W_h = Parameter(rng.uniform(-k, k, (g * hidden_size, hidden_size)), names[1])
+        self.b = Parameter(np.zeros(g * hidden_size), "b")
+        self.hidden_size = hidden_size
+        self.cache = None
+
+    def parameters(self) -> list:
+        return [self.W_x, self.W_h, self.b]
+
+    def _states(self, x):
+        return [np.zeros((x.shape[0], self.hidden_size))] * (1 if self._gates == 1 else 2)
+
+    def forward(self, x):
+        y, self.cache = getattr(ops, f"{self._op}_forward")(x, *self._states(x), self.W_x.value,
+                                                            self.W_h.value, self.b.value)
+        return y
+
+    def backward(self, dy):
+        grads = getattr(ops, f"{self._op}_backward")(dy, self.cache)
+        dx, (dW_x, dW_h, db) = grads[0], grads[-3:]
+        self.W_x.grad += dW_x
+        self.W_h.grad += dW_h
+        self.b.grad += db
+        return dx
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.W_x.value.shape[1]} -> {self.hidden_size})"
+
+
+class RNN(_Recurrent):
+    """Vanilla RNN layer over a sequence (``ops.rnn_forward``): (N, T, D) to all hidden states
+    (N, T, H), from a zero initial state."""
+
+    _gates, _op = 1, "rnn"
+
+
+class LSTM(_Recurrent):
+    """LSTM layer over a sequence (``ops.lstm_forward``, gates i, f, g, o): (N, T, D) to all hidden
+    states (N, T, H), from zero initial hidden and cell states."""
+
+    _gates, _op = 4, "lstm"
 
 
 class _Pool(Layer):
