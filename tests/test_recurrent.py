@@ -147,3 +147,31 @@ def test_lstm_step_backward_wants_both_upstream_gradients():
     (h, c), cache = ops.lstm_step_forward(*rnn_inputs(2, 1, 3, 4, 9, gates=4, seq=False))
     with pytest.raises(ValueError, match=r"lstm_step_backward: dout must be the tuple \(dh, dc\)"):
         ops.lstm_step_backward(np.ones_like(h), cache)
+
+
+@pytest.mark.parametrize("op, gates", [("rnn", 1), ("lstm", 4)])
+def test_hidden_gradients_are_what_flows_into_each_state(op, gates):
+    """Cut the sequence after step t: the total dL/dh_t is the direct g_t plus the gradient of the
+    initial state of the second half (for the LSTM the cell state is carried across as well)."""
+    from handgrad import recurrent
+
+    inputs = rnn_inputs(2, 7, 3, 4, 10, gates=gates)
+    x, states, weights = inputs[0], inputs[1:1 + len(inputs) - 4], inputs[-3:]
+    fwd, bwd = getattr(ops, f"{op}_forward"), getattr(ops, f"{op}_backward")
+    hs, cache = fwd(x, *states, *weights)
+    g = np.random.default_rng(0).standard_normal(hs.shape)
+    total = getattr(recurrent, f"{op}_hidden_gradients")(g, cache)
+    for t in (0, 3, 6):
+        if t == 6:
+            np.testing.assert_allclose(total[:, t], g[:, t], rtol=1e-13)
+            continue
+        if op == "rnn":
+            mid = (hs[:, t],)
+        else:  # the cell state after step t, from a forward of the first t + 1 steps
+            (_, c_t) = ops.lstm_step_forward(x[:, t], hs[:, t - 1] if t else states[0],
+                                             cache[6][:, t - 1] if t else states[1],
+                                             *weights)[0]
+            mid = (hs[:, t], c_t)
+        _, cache2 = fwd(x[:, t + 1:], *mid, *weights)
+        d_state = bwd(g[:, t + 1:], cache2)[1]
+        np.testing.assert_allclose(total[:, t], g[:, t] + d_state, rtol=1e-12, atol=1e-14)

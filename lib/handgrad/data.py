@@ -12,6 +12,8 @@ the same arrays on every machine.
   separates them, a network with a hidden layer does;
 * :func:`train_test_split` -- a stratified random split of such a data set.
 
+A short text for character-level language models ships with the library: :func:`load_text`.
+
 One real image data set needs no download: :func:`load_digits` returns the 1,797 8x8 handwritten
 digits that ship inside scikit-learn (UCI optical digits), as images in the (N, C, H, W) layout.
 """
@@ -22,7 +24,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["make_blobs", "make_spirals", "train_test_split", "load_digits"]
+__all__ = ["make_blobs", "make_spirals", "train_test_split", "load_digits", "load_text"]
 
 #: Radius of the circle on which :func:`make_blobs` spreads its centres when given their number.
 BLOB_RADIUS = 3.0
@@ -202,3 +204,21 @@ def load_digits():
     digits = _sklearn_digits()
     X = (digits.images / 16.0).astype(np.float64)[:, None, :, :]
     return X, digits.target.astype(np.int64)
+
+
+def load_text():
+    """The first eleven chapters of Genesis, King James Version: a 35 KB text in the public domain.
+
+    The King James Version was translated in 1611 and its copyright has long expired. This copy
+    was extracted from Debian's ``bible-kjv-text`` package (Chip Chapin's Bible Retrieval System)
+    and ships inside the library (``handgrad/texts/genesis_1_11.txt``): one verse per line, verse
+    numbers removed, a blank line between chapters. Nothing is downloaded.
+
+    Returns
+    -------
+    str
+        34,849 characters, 59 distinct ones (letters, digits, punctuation, space and newline).
+    """
+    from pathlib import Path
+
+    return (Path(__file__).parent / "texts" / "genesis_1_11.txt").read_text(encoding="utf-8")

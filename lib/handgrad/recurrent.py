@@ -29,7 +29,8 @@ import numpy as np
 from ._validate import as_float_array, check_dout_shape, check_ndim
 
 __all__ = ["rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
-           "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward"]
+           "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward",
+           "rnn_hidden_gradients", "lstm_hidden_gradients"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -179,20 +180,50 @@ def rnn_backward(dh, cache):
     db : ndarray, shape (H,)
     """
     x, h0, W_xh, W_hh, hs = cache
-    dh = check_dout_shape(dh, hs.shape, "rnn")
+    da, _, dh0 = _rnn_bptt(dh, cache)
     n, t_len, hd = hs.shape
-    da = np.empty_like(hs, dtype=np.result_type(dh, hs))
-    carry = np.zeros_like(h0, dtype=da.dtype)      # dL/dh_t through h_{t+1}; none after the end
-    for t in range(t_len - 1, -1, -1):
-        h = hs[:, t]
-        da[:, t] = (dh[:, t] + carry) * (1 - h * h)
-        carry = da[:, t] @ W_hh
     h_prev = np.concatenate([h0[:, None], hs[:, :-1]], axis=1)   # (N, T, H): h_{t-1}
     da2 = da.reshape(n * t_len, hd)
     dx = da @ W_xh
     dW_xh = da2.T @ x.reshape(n * t_len, -1)
     dW_hh = da2.T @ h_prev.reshape(n * t_len, hd)
-    return dx, carry, dW_xh, dW_hh, da2.sum(axis=0)
+    return dx, dh0, dW_xh, dW_hh, da2.sum(axis=0)
+
+
+def _rnn_bptt(dh, cache):
+    """The backward loop over time: dL/da_t and the total dL/dh_t at every step, and dL/dh_0."""
+    x, h0, W_xh, W_hh, hs = cache
+    dh = check_dout_shape(dh, hs.shape, "rnn")
+    dtype = np.result_type(dh, hs)
+    da = np.empty_like(hs, dtype=dtype)
+    dh_total = np.empty_like(hs, dtype=dtype)
+    carry = np.zeros_like(h0, dtype=dtype)         # dL/dh_t through h_{t+1}; none after the end
+    for t in range(hs.shape[1] - 1, -1, -1):
+        h = hs[:, t]
+        dh_total[:, t] = dh[:, t] + carry
+        da[:, t] = dh_total[:, t] * (1 - h * h)
+        carry = da[:, t] @ W_hh
+    return da, dh_total, carry
+
+
+def rnn_hidden_gradients(dh, cache):
+    r"""The total gradient of the loss with respect to every hidden state of :func:`rnn_forward`.
+
+    ``dh`` holds only the *direct* part of :math:`\partial L/\partial h_t` (through the output
+    at step t); the total adds what flows back from all later steps through :math:`W_{hh}`. Its
+    norm against t shows gradients vanishing or exploding as they travel back in time.
+
+    Parameters
+    ----------
+    dh : ndarray, shape (N, T, H)
+    cache : from :func:`rnn_forward`
+
+    Returns
+    -------
+    ndarray, shape (N, T, H)
+        :math:`\partial L/\partial h_t` for t = 0 .. T-1 (the state after reading ``x[:, t]``).
+    """
+    return _rnn_bptt(dh, cache)[1]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -347,21 +378,49 @@ def lstm_backward(dh, cache):
     db : ndarray, shape (4H,)
     """
     x, h0, c0, W_ih, W_hh, hs, cs, acts, tcs = cache
-    dh = check_dout_shape(dh, hs.shape, "lstm")
+    da, _, dh0, dc0 = _lstm_bptt(dh, cache)
     n, t_len, hd = hs.shape
-    dtype = np.result_type(dh, hs)
-    da = np.empty((n, t_len, 4 * hd), dtype=dtype)
-    carry_h = np.zeros((n, hd), dtype=dtype)
-    carry_c = np.zeros((n, hd), dtype=dtype)
-    for t in range(t_len - 1, -1, -1):
-        c_prev = cs[:, t - 1] if t > 0 else c0
-        da_t = da[:, t]
-        carry_c = _lstm_gates_backward(dh[:, t] + carry_h, carry_c, acts[:, t], tcs[:, t],
-                                       c_prev, da_t)
-        carry_h = da_t @ W_hh
     h_prev = np.concatenate([h0[:, None], hs[:, :-1]], axis=1)
     da2 = da.reshape(n * t_len, 4 * hd)
     dx = da @ W_ih
     dW_ih = da2.T @ x.reshape(n * t_len, -1)
     dW_hh = da2.T @ h_prev.reshape(n * t_len, hd)
-    return dx, carry_h, carry_c, dW_ih, dW_hh, da2.sum(axis=0)
+    return dx, dh0, dc0, dW_ih, dW_hh, da2.sum(axis=0)
+
+
+def _lstm_bptt(dh, cache):
+    """The backward loop over time: dL/da_t, the total dL/dh_t at every step, dL/dh_0, dL/dc_0."""
+    x, h0, c0, W_ih, W_hh, hs, cs, acts, tcs = cache
+    dh = check_dout_shape(dh, hs.shape, "lstm")
+    n, t_len, hd = hs.shape
+    dtype = np.result_type(dh, hs)
+    da = np.empty((n, t_len, 4 * hd), dtype=dtype)
+    dh_total = np.empty((n, t_len, hd), dtype=dtype)
+    carry_h = np.zeros((n, hd), dtype=dtype)
+    carry_c = np.zeros((n, hd), dtype=dtype)
+    for t in range(t_len - 1, -1, -1):
+        c_prev = cs[:, t - 1] if t > 0 else c0
+        da_t = da[:, t]
+        dh_total[:, t] = dh[:, t] + carry_h
+        carry_c = _lstm_gates_backward(dh_total[:, t], carry_c, acts[:, t], tcs[:, t], c_prev,
+                                       da_t)
+        carry_h = da_t @ W_hh
+    return da, dh_total, carry_h, carry_c
+
+
+def lstm_hidden_gradients(dh, cache):
+    r"""The total gradient of the loss with respect to every hidden state of :func:`lstm_forward`.
+
+    As :func:`rnn_hidden_gradients`: the direct part ``dh`` plus everything that flows back from
+    later steps, through both the hidden state and the cell state.
+
+    Parameters
+    ----------
+    dh : ndarray, shape (N, T, H)
+    cache : from :func:`lstm_forward`
+
+    Returns
+    -------
+    ndarray, shape (N, T, H)
+    """
+    return _lstm_bptt(dh, cache)[1]
