@@ -244,3 +244,22 @@ def test_sequence_model_parameter_gradients_match_numeric_gradient(cell):
             return out
 
         assert gc.relative_error(analytic, gc.numeric_gradient(loss_of, p.value)) < 1e-7, p
+
+
+@pytest.mark.parametrize("cell", [nn.RNN, nn.LSTM])
+def test_a_prediction_from_the_last_step_backpropagates_through_time(cell):
+    rng = np.random.default_rng(8)
+    model = nn.Sequential(cell(3, 4, rng), nn.LastStep(), nn.Linear(4, 2, rng))
+    X, y = rng.standard_normal((3, 5, 3)), np.array([0, 1, 1])
+    training.network_loss_and_grads(model, X, y)
+    analytic_grads = [p.grad.copy() for p in model.parameters()]
+    for p, analytic in zip(model.parameters(), analytic_grads):
+
+        def loss_of(value, p=p):
+            saved = p.value
+            p.value = value
+            out = training.network_loss_and_grads(model, X, y)
+            p.value = saved
+            return out
+
+        assert gc.relative_error(analytic, gc.numeric_gradient(loss_of, p.value)) < 1e-7, p

@@ -14,7 +14,7 @@ from . import ops
 
 __all__ = ["Parameter", "Layer", "Linear", "Conv2d", "LocallyConnected2d", "TiledConv2d",
            "MaxPool2d", "AvgPool2d", "Flatten", "Reshape",
-           "RNN", "LSTM", "Sigmoid", "Tanh", "ReLU", "BatchNorm", "Sequential", "glorot_uniform",
+           "RNN", "LSTM", "LastStep", "Sigmoid", "Tanh", "ReLU", "BatchNorm", "Sequential", "glorot_uniform",
            "he_normal"]
 
 
@@ -302,6 +302,29 @@ class LSTM(_Recurrent):
     states (N, T, H), from zero initial hidden and cell states."""
 
     _gates, _op = 4, "lstm"
+
+
+class LastStep(Layer):
+    """Keep the last step of a sequence: (N, T, H) to (N, H), for a prediction made at the end.
+
+    Its backward puts the gradient at step T-1 and zeros at every other step: the earlier states
+    get their gradients only through the recurrence.
+    """
+
+    def __init__(self):
+        self.shape = None
+
+    def forward(self, x):
+        self.shape = x.shape
+        return x[:, -1]
+
+    def backward(self, dy):
+        dx = np.zeros(self.shape, dtype=dy.dtype)
+        dx[:, -1] = dy
+        return dx
+
+    def __repr__(self) -> str:
+        return "LastStep()"
 
 
 class _Pool(Layer):
