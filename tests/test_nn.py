@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from _checks import assert_parameter_gradients_match
 from handgrad import gradcheck as gc
 from handgrad import nn, optim, training
 
@@ -21,19 +22,7 @@ def test_sequential_parameter_gradients_match_numeric_gradient(act):
     rng = np.random.default_rng(0)
     model = mlp(rng, act=act)
     X, y = rng.standard_normal((6, 3)), rng.integers(0, 3, 6)
-    training.network_loss_and_grads(model, X, y)
-    analytic_grads = [p.grad.copy() for p in model.parameters()]
-    for p, analytic in zip(model.parameters(), analytic_grads):
-
-        def loss_of(value, p=p):
-            saved = p.value
-            p.value = value
-            out = training.network_loss_and_grads(model, X, y)
-            p.value = saved
-            return out
-
-        numeric = gc.numeric_gradient(loss_of, p.value)
-        assert gc.relative_error(analytic, numeric) < 1e-7, p
+    assert_parameter_gradients_match(model, lambda: training.network_loss_and_grads(model, X, y))
 
 
 def input_gradients(seed, skip=()):
@@ -155,19 +144,7 @@ def test_cnn_parameter_gradients_match_numeric_gradient():
     top2 = np.sort(pooled_windows.transpose(0, 1, 2, 4, 3, 5).reshape(3, 3, 3, 3, 4))[..., -2:]
     assert np.all((top2[..., 1] == 0) | (top2[..., 1] - top2[..., 0] > 1e-3))
     assert pooled.shape == (3, 3, 3, 3)
-    training.network_loss_and_grads(model, X, y)
-    analytic_grads = [p.grad.copy() for p in model.parameters()]  # before any perturbation
-    for p, analytic in zip(model.parameters(), analytic_grads):
-
-        def loss_of(value, p=p):
-            saved = p.value
-            p.value = value
-            out = training.network_loss_and_grads(model, X, y)
-            p.value = saved
-            return out
-
-        numeric = gc.numeric_gradient(loss_of, p.value)
-        assert gc.relative_error(analytic, numeric) < 1e-7, p
+    assert_parameter_gradients_match(model, lambda: training.network_loss_and_grads(model, X, y))
 
 
 def test_cnn_input_gradient_matches_numeric_gradient():
@@ -232,18 +209,7 @@ def test_sequence_model_parameter_gradients_match_numeric_gradient(cell):
         model.backward(ops.cross_entropy_backward(1.0, cache).reshape(logits.shape))
         return float(value)
 
-    loss_and_grads()
-    analytic_grads = [p.grad.copy() for p in model.parameters()]
-    for p, analytic in zip(model.parameters(), analytic_grads):
-
-        def loss_of(value, p=p):
-            saved = p.value
-            p.value = value
-            out = loss_and_grads()
-            p.value = saved
-            return out
-
-        assert gc.relative_error(analytic, gc.numeric_gradient(loss_of, p.value)) < 1e-7, p
+    assert_parameter_gradients_match(model, loss_and_grads)
 
 
 @pytest.mark.parametrize("cell", [nn.RNN, nn.LSTM])
@@ -251,15 +217,4 @@ def test_a_prediction_from_the_last_step_backpropagates_through_time(cell):
     rng = np.random.default_rng(8)
     model = nn.Sequential(cell(3, 4, rng), nn.LastStep(), nn.Linear(4, 2, rng))
     X, y = rng.standard_normal((3, 5, 3)), np.array([0, 1, 1])
-    training.network_loss_and_grads(model, X, y)
-    analytic_grads = [p.grad.copy() for p in model.parameters()]
-    for p, analytic in zip(model.parameters(), analytic_grads):
-
-        def loss_of(value, p=p):
-            saved = p.value
-            p.value = value
-            out = training.network_loss_and_grads(model, X, y)
-            p.value = saved
-            return out
-
-        assert gc.relative_error(analytic, gc.numeric_gradient(loss_of, p.value)) < 1e-7, p
+    assert_parameter_gradients_match(model, lambda: training.network_loss_and_grads(model, X, y))

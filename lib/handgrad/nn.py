@@ -327,19 +327,35 @@ class LastStep(Layer):
         return "LastStep()"
 
 
-class _Pool(Layer):
+class _OpLayer(Layer):
+    """A layer without parameters that calls one op pair: ``<_op>_forward(x, *options)``."""
+
     _op = ""
 
-    def __init__(self, kernel_size, stride=None):
-        self.kernel_size, self.stride = kernel_size, stride
+    def __init__(self):
         self.cache = None
 
+    def _options(self) -> tuple:
+        return ()
+
     def forward(self, x):
-        y, self.cache = getattr(ops, f"{self._op}_forward")(x, self.kernel_size, self.stride)
+        y, self.cache = getattr(ops, f"{self._op}_forward")(x, *self._options())
         return y
 
     def backward(self, dy):
         return getattr(ops, f"{self._op}_backward")(dy, self.cache)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(map(repr, self._options()))})"
+
+
+class _Pool(_OpLayer):
+    def __init__(self, kernel_size, stride=None):
+        super().__init__()
+        self.kernel_size, self.stride = kernel_size, stride
+
+    def _options(self) -> tuple:
+        return (self.kernel_size, self.stride)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.kernel_size}, stride={self.stride})"
@@ -404,21 +420,8 @@ class Reshape(Layer):
         return f"Reshape{self.shape}"
 
 
-class _Elementwise(Layer):
-    _op = ""
-
-    def __init__(self):
-        self.cache = None
-
-    def forward(self, x):
-        y, self.cache = getattr(ops, f"{self._op}_forward")(x)
-        return y
-
-    def backward(self, dy):
-        return getattr(ops, f"{self._op}_backward")(dy, self.cache)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+class _Elementwise(_OpLayer):
+    """An activation applied entry by entry."""
 
 
 class Sigmoid(_Elementwise):
