@@ -181,13 +181,20 @@ def rnn_backward(dh, cache):
     """
     x, h0, W_xh, W_hh, hs = cache
     da, _, dh0 = _rnn_bptt(dh, cache)
-    n, t_len, hd = hs.shape
+    dx, dW_xh, dW_hh, db = _products_over_time(da, x, h0, hs, W_xh)
+    return dx, dh0, dW_xh, dW_hh, db
+
+
+def _products_over_time(da, x, h0, hs, W_x):
+    r"""After the loop, for all steps at once: :math:`\partial L/\partial x_t = \delta_t W_x`, and
+    the weight gradients summed over time, :math:`\sum_t \delta_t^\T x_t`,
+    :math:`\sum_t \delta_t^\T h_{t-1}` and :math:`\sum_t \delta_t`, as single matrix products
+    over the N*T rows (``da`` is (N, T, H) for the RNN, (N, T, 4H) for the LSTM)."""
+    n, t_len = hs.shape[:2]
     h_prev = np.concatenate([h0[:, None], hs[:, :-1]], axis=1)   # (N, T, H): h_{t-1}
-    da2 = da.reshape(n * t_len, hd)
-    dx = da @ W_xh
-    dW_xh = da2.T @ x.reshape(n * t_len, -1)
-    dW_hh = da2.T @ h_prev.reshape(n * t_len, hd)
-    return dx, dh0, dW_xh, dW_hh, da2.sum(axis=0)
+    da2 = da.reshape(n * t_len, -1)
+    return (da @ W_x, da2.T @ x.reshape(n * t_len, -1), da2.T @ h_prev.reshape(n * t_len, -1),
+            da2.sum(axis=0))
 
 
 def _rnn_bptt(dh, cache):
@@ -379,13 +386,8 @@ def lstm_backward(dh, cache):
     """
     x, h0, c0, W_ih, W_hh, hs, cs, acts, tcs = cache
     da, _, dh0, dc0 = _lstm_bptt(dh, cache)
-    n, t_len, hd = hs.shape
-    h_prev = np.concatenate([h0[:, None], hs[:, :-1]], axis=1)
-    da2 = da.reshape(n * t_len, 4 * hd)
-    dx = da @ W_ih
-    dW_ih = da2.T @ x.reshape(n * t_len, -1)
-    dW_hh = da2.T @ h_prev.reshape(n * t_len, hd)
-    return dx, dh0, dc0, dW_ih, dW_hh, da2.sum(axis=0)
+    dx, dW_ih, dW_hh, db = _products_over_time(da, x, h0, hs, W_ih)
+    return dx, dh0, dc0, dW_ih, dW_hh, db
 
 
 def _lstm_bptt(dh, cache):
