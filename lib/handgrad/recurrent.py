@@ -228,7 +228,8 @@ def rnn_hidden_gradients(dh, cache):
     Returns
     -------
     ndarray, shape (N, T, H)
-        :math:`\partial L/\partial h_t` for t = 0 .. T-1 (the state after reading ``x[:, t]``).
+        Index ``t`` holds :math:`\partial L/\partial h_{t+1}`, the gradient of the state after
+        reading ``x[:, t]`` (``h0`` is the state before the first input).
     """
     return _rnn_bptt(dh, cache)[1]
 
@@ -241,7 +242,7 @@ def _lstm_gates(a, c_prev):
     ``act`` (N, 4H, blocks i, f, g, o), the new cell state, its tanh, and the new hidden state.
 
     The three sigmoids and the tanh take one ``np.tanh`` over all 4H columns, by
-    :math:`\sigma(z) = 	frac12 (1 + 	anh(z/2))`: it cannot overflow for any ``z`` (its absolute
+    :math:`\sigma(z) = \tfrac12 (1 + \tanh(z/2))`: it cannot overflow for any ``z`` (its absolute
     error stays below 1e-16; far in the negative tail, where :math:`\sigma(z) < 10^{-16}`, it
     returns 0 rather than the tiny positive value), and it accepts complex input.
     """
@@ -262,11 +263,11 @@ def _lstm_gates_backward(dh, dc, act, tc, c_prev, da):
     r"""One step of the LSTM backward: from dL/dh_t and dL/dc_t (the totals reaching step t)
     to dL/da_t, written into ``da`` (N, 4H), and the carry dL/dc_{t-1}, returned.
 
-    :math:`\partial L/\partial c = dc + dh \odot o \odot (1 - 	anh^2 c)`; then
-    :math:`\partial L/\partial o = dh \odot 	anh c`, :math:`\partial L/\partial f = \partial L/
+    :math:`\partial L/\partial c = dc + dh \odot o \odot (1 - \tanh^2 c)`; then
+    :math:`\partial L/\partial o = dh \odot \tanh c`, :math:`\partial L/\partial f = \partial L/
     \partial c \odot c_{prev}`, :math:`\partial L/\partial i = \partial L/\partial c \odot g`,
     :math:`\partial L/\partial g = \partial L/\partial c \odot i`, each through its activation
-    (:math:`\sigma' = \sigma(1 - \sigma)`, :math:`	anh' = 1 - 	anh^2`).
+    (:math:`\sigma' = \sigma(1 - \sigma)`, :math:`\tanh' = 1 - \tanh^2`).
     """
     hd = c_prev.shape[1]
     i, f, g, o = act[:, :hd], act[:, hd:2 * hd], act[:, 2 * hd:3 * hd], act[:, 3 * hd:]
