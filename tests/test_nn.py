@@ -218,3 +218,21 @@ def test_a_prediction_from_the_last_step_backpropagates_through_time(cell):
     model = nn.Sequential(cell(3, 4, rng), nn.LastStep(), nn.Linear(4, 2, rng))
     X, y = rng.standard_normal((3, 5, 3)), np.array([0, 1, 1])
     assert_parameter_gradients_match(model, lambda: training.network_loss_and_grads(model, X, y))
+
+
+def test_lstm_forget_bias_and_fit_with_clipping():
+    rng = np.random.default_rng(9)
+    layer = nn.LSTM(3, 4, rng, forget_bias=2.0)
+    np.testing.assert_array_equal(layer.b.value, [0] * 4 + [2] * 4 + [0] * 8)
+    model = nn.Sequential(layer, nn.LastStep(), nn.Linear(4, 2, rng))
+    X, y = rng.standard_normal((16, 5, 3)), rng.integers(0, 2, 16)
+    seen = []
+
+    class Recording(optim.SGD):
+        def step(self):
+            seen.append(np.sqrt(sum(np.sum(p.grad ** 2) for p in self.params)))
+            super().step()
+
+    training.fit(model, Recording(model.parameters(), lr=0.1), X, y, epochs=2, batch_size=4,
+                 rng=rng, max_norm=1e-3)
+    assert len(seen) == 8 and max(seen) <= 1e-3 * (1 + 1e-12)

@@ -299,9 +299,24 @@ class RNN(_Recurrent):
 
 class LSTM(_Recurrent):
     """LSTM layer over a sequence (``ops.lstm_forward``, gates i, f, g, o): (N, T, D) to all hidden
-    states (N, T, H), from zero initial hidden and cell states."""
+    states (N, T, H), from zero initial hidden and cell states.
+
+    Parameters
+    ----------
+    input_size, hidden_size : int
+    rng : numpy Generator
+    forget_bias : float
+        Initial bias of the forget gate (the other biases start at 0). A positive value keeps the
+        forget gate near 1 at the start, so that the cell carries its content, and its gradient,
+        over more steps (Gers et al., 2000; Jozefowicz et al., 2015).
+    """
 
     _gates, _op = 4, "lstm"
+
+    def __init__(self, input_size: int, hidden_size: int, rng: np.random.Generator,
+                 forget_bias: float = 0.0):
+        super().__init__(input_size, hidden_size, rng)
+        self.b.value[hidden_size:2 * hidden_size] = forget_bias
 
 
 class LastStep(Layer):

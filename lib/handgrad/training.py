@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import ops
+from .sequence import clip_grad_norm
 
 __all__ = ["History", "fit", "accuracy", "network_loss_and_grads"]
 
@@ -38,7 +39,8 @@ def network_loss_and_grads(model, X, y, loss: str = "cross_entropy"):
 
 
 def fit(model, optimizer, X, y, *, epochs: int, batch_size: int, rng: np.random.Generator,
-        loss: str = "cross_entropy", X_val=None, y_val=None, classify: bool = True) -> History:
+        loss: str = "cross_entropy", X_val=None, y_val=None, classify: bool = True,
+        max_norm: float | None = None) -> History:
     """Train ``model`` with mini-batch gradient steps and record each epoch.
 
     Parameters
@@ -57,6 +59,9 @@ def fit(model, optimizer, X, y, *, epochs: int, batch_size: int, rng: np.random.
         A held-out set whose accuracy is recorded.
     classify : bool
         Record accuracies (argmax of the outputs against integer labels).
+    max_norm : float, optional
+        Clip the gradients of each batch to this joint norm before the step
+        (:func:`handgrad.sequence.clip_grad_norm`).
 
     Returns
     -------
@@ -72,6 +77,8 @@ def fit(model, optimizer, X, y, *, epochs: int, batch_size: int, rng: np.random.
         for start in range(0, n, batch_size):
             idx = order[start:start + batch_size]
             total += network_loss_and_grads(model, X[idx], y[idx], loss) * len(idx)
+            if max_norm is not None:
+                clip_grad_norm(model.parameters(), max_norm)
             optimizer.step()
         history.loss.append(total / n)
         if classify:
