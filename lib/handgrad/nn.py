@@ -116,7 +116,33 @@ class Linear(Layer):
         return f"Linear({d} -> {m})"
 
 
-class Conv2d(Layer):
+class _Convolution(Layer):
+    """Shared by the convolution-like layers: a kernel ``w`` and a bias ``b``, one op pair."""
+
+    _op = ""
+
+    def __init__(self, w, b, stride, padding):
+        self.w = Parameter(w, "w")
+        self.b = Parameter(b, "b")
+        self.stride, self.padding = stride, padding
+        self.cache = None
+
+    def parameters(self) -> list:
+        return [self.w, self.b]
+
+    def forward(self, x):
+        y, self.cache = getattr(ops, f"{self._op}_forward")(x, self.w.value, self.b.value,
+                                                            self.stride, self.padding)
+        return y
+
+    def backward(self, dy):
+        dx, dw, db = getattr(ops, f"{self._op}_backward")(dy, self.cache)
+        self.w.grad += dw
+        self.b.grad += db
+        return dx
+
+
+class Conv2d(_Convolution):
     """2-D convolution layer (``ops.conv2d_forward``), He-initialised, bias zero.
 
     Parameters
@@ -130,29 +156,14 @@ class Conv2d(Layer):
     stride, padding : int or pair
     """
 
+    _op = "conv2d"
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size, rng: np.random.Generator,
                  stride=1, padding=0):
         kh, kw = (kernel_size, kernel_size) if np.ndim(kernel_size) == 0 else kernel_size
         fan_in = in_channels * kh * kw
         w = he_normal(fan_in, out_channels, rng).reshape(out_channels, in_channels, kh, kw)
-        self.w = Parameter(w, "w")
-        self.b = Parameter(np.zeros(out_channels), "b")
-        self.stride, self.padding = stride, padding
-        self.cache = None
-
-    def parameters(self) -> list:
-        return [self.w, self.b]
-
-    def forward(self, x):
-        y, self.cache = ops.conv2d_forward(x, self.w.value, self.b.value, self.stride,
-                                           self.padding)
-        return y
-
-    def backward(self, dy):
-        dx, dw, db = ops.conv2d_backward(dy, self.cache)
-        self.w.grad += dw
-        self.b.grad += db
-        return dx
+        super().__init__(w, np.zeros(out_channels), stride, padding)
 
     def __repr__(self) -> str:
         f, c, kh, kw = self.w.value.shape
@@ -160,7 +171,7 @@ class Conv2d(Layer):
                 f"padding {self.padding})")
 
 
-class LocallyConnected2d(Layer):
+class LocallyConnected2d(_Convolution):
     """Locally connected layer (``ops.locally_connected2d_forward``): a kernel bank and a bias per
     output position, He-initialised (fan-in C*KH*KW), biases zero.
 
@@ -174,6 +185,8 @@ class LocallyConnected2d(Layer):
     stride, padding : int or pair
     """
 
+    _op = "locally_connected2d"
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size, in_hw,
                  rng: np.random.Generator, stride=1, padding=0):
         from .conv import as_pair, conv_output_size
@@ -184,31 +197,14 @@ class LocallyConnected2d(Layer):
         ho, wo = conv_output_size(in_hw[0], kh, sh, ph), conv_output_size(in_hw[1], kw, sw, pw)
         fan_in = in_channels * kh * kw
         w = rng.standard_normal((ho, wo, out_channels, in_channels, kh, kw)) * np.sqrt(2 / fan_in)
-        self.w = Parameter(w, "w")
-        self.b = Parameter(np.zeros((out_channels, ho, wo)), "b")
-        self.stride, self.padding = stride, padding
-        self.cache = None
-
-    def parameters(self) -> list:
-        return [self.w, self.b]
-
-    def forward(self, x):
-        y, self.cache = ops.locally_connected2d_forward(x, self.w.value, self.b.value,
-                                                        self.stride, self.padding)
-        return y
-
-    def backward(self, dy):
-        dx, dw, db = ops.locally_connected2d_backward(dy, self.cache)
-        self.w.grad += dw
-        self.b.grad += db
-        return dx
+        super().__init__(w, np.zeros((out_channels, ho, wo)), stride, padding)
 
     def __repr__(self) -> str:
         ho, wo, f, c, kh, kw = self.w.value.shape
         return f"LocallyConnected2d({c} -> {f}, kernel {kh}x{kw}, {ho}x{wo} positions)"
 
 
-class TiledConv2d(Layer):
+class TiledConv2d(_Convolution):
     """Tiled convolution layer (``ops.tiled_conv2d_forward``): ``TH x TW`` kernel banks repeating
     over the output, He-initialised, one bias per filter.
 
@@ -221,6 +217,8 @@ class TiledConv2d(Layer):
     stride, padding : int or pair
     """
 
+    _op = "tiled_conv2d"
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size, tiles,
                  rng: np.random.Generator, stride=1, padding=0):
         from .conv import as_pair
@@ -229,24 +227,7 @@ class TiledConv2d(Layer):
         th, tw = as_pair(tiles, "TiledConv2d", "tiles", 1)
         fan_in = in_channels * kh * kw
         w = rng.standard_normal((th, tw, out_channels, in_channels, kh, kw)) * np.sqrt(2 / fan_in)
-        self.w = Parameter(w, "w")
-        self.b = Parameter(np.zeros(out_channels), "b")
-        self.stride, self.padding = stride, padding
-        self.cache = None
-
-    def parameters(self) -> list:
-        return [self.w, self.b]
-
-    def forward(self, x):
-        y, self.cache = ops.tiled_conv2d_forward(x, self.w.value, self.b.value, self.stride,
-                                                 self.padding)
-        return y
-
-    def backward(self, dy):
-        dx, dw, db = ops.tiled_conv2d_backward(dy, self.cache)
-        self.w.grad += dw
-        self.b.grad += db
-        return dx
+        super().__init__(w, np.zeros(out_channels), stride, padding)
 
     def __repr__(self) -> str:
         th, tw, f, c, kh, kw = self.w.value.shape
