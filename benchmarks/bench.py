@@ -136,40 +136,30 @@ def cases(quick: bool) -> list[Case]:
     xs_, h0 = rng.standard_normal((sn, st, sd)), np.zeros((sn, sh))
     w_ih, w_hh = 0.1 * rng.standard_normal((4 * sh, sd)), 0.1 * rng.standard_normal((4 * sh, sh))
     b4 = 0.1 * rng.standard_normal(4 * sh)
-    t_lstm = None
-    if torch is not None:
-        lstm = torch.nn.LSTM(sd, sh, batch_first=True).double()
+    def torch_recurrent(module_cls, weights, with_cell):
+        """The same layer in PyTorch (its second bias zero), timed like ``_pair``."""
+        module = module_cls(sd, sh, batch_first=True).double()
         with torch.no_grad():
-            lstm.weight_ih_l0.copy_(torch.tensor(w_ih))
-            lstm.weight_hh_l0.copy_(torch.tensor(w_hh))
-            lstm.bias_ih_l0.copy_(torch.tensor(b4))
-            lstm.bias_hh_l0.zero_()
+            for param, value in zip((module.weight_ih_l0, module.weight_hh_l0,
+                                     module.bias_ih_l0), weights):
+                param.copy_(torch.tensor(value))
+            module.bias_hh_l0.zero_()
         tx = torch.tensor(xs_, requires_grad=True)
-        th0 = torch.zeros((1, sn, sh), dtype=torch.float64, requires_grad=True)
-        tc0 = torch.zeros((1, sn, sh), dtype=torch.float64, requires_grad=True)
-        wanted = [tx, th0, tc0, lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0]
+        states = [torch.zeros((1, sn, sh), dtype=torch.float64, requires_grad=True)
+                  for _ in range(2 if with_cell else 1)]
+        wanted = [tx, *states, module.weight_ih_l0, module.weight_hh_l0, module.bias_ih_l0]
 
-        def t_lstm():
-            seq, _ = lstm(tx, (th0, tc0))
+        def run():
+            seq, _ = module(tx, tuple(states) if with_cell else states[0])
             return torch.autograd.grad(seq, wanted, torch.ones_like(seq))
 
+        return run
+
     out.append(Case(f"lstm N{sn} T{st} D{sd} H{sh}, float64",
-                    _pair("lstm", [xs_, h0, h0.copy(), w_ih, w_hh, b4]), t_lstm, 1.2))
+                    _pair("lstm", [xs_, h0, h0.copy(), w_ih, w_hh, b4]),
+                    torch and torch_recurrent(torch.nn.LSTM, (w_ih, w_hh, b4), True), 1.2))
     w_xh, w_hh1, b1 = w_ih[:sh], w_hh[:sh], b4[:sh]
-    t_rnn = None
-    if torch is not None:
-        rnn = torch.nn.RNN(sd, sh, batch_first=True).double()
-        with torch.no_grad():
-            rnn.weight_ih_l0.copy_(torch.tensor(w_xh))
-            rnn.weight_hh_l0.copy_(torch.tensor(w_hh1))
-            rnn.bias_ih_l0.copy_(torch.tensor(b1))
-            rnn.bias_hh_l0.zero_()
-        wanted_rnn = [tx, th0, rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0]
-
-        def t_rnn():
-            seq, _ = rnn(tx, th0)
-            return torch.autograd.grad(seq, wanted_rnn, torch.ones_like(seq))
-
+    t_rnn = torch and torch_recurrent(torch.nn.RNN, (w_xh, w_hh1, b1), False)
     out.append(Case(f"rnn N{sn} T{st} D{sd} H{sh}, float64",
                     _pair("rnn", [xs_, h0, w_xh, w_hh1, b1]), t_rnn, None))
 

@@ -236,3 +236,13 @@ def test_lstm_forget_bias_and_fit_with_clipping():
     training.fit(model, Recording(model.parameters(), lr=0.1), X, y, epochs=2, batch_size=4,
                  rng=rng, max_norm=1e-3)
     assert len(seen) == 8 and max(seen) <= 1e-3 * (1 + 1e-12)
+
+
+def test_network_gradient_errors_are_small_and_catch_a_wrong_layer(monkeypatch):
+    rng = np.random.default_rng(10)
+    model = mlp(rng)
+    X, y = rng.standard_normal((5, 3)), rng.integers(0, 3, 5)
+    errors = training.network_gradient_errors(model, X, y)
+    assert len(errors) == len(model.parameters()) and max(errors) < 1e-7
+    monkeypatch.setattr(nn.Tanh, "backward", lambda self, dy: dy)  # forgets tanh's derivative
+    assert max(training.network_gradient_errors(model, X, y)) > 1e-2

@@ -196,7 +196,8 @@ class LocallyConnected2d(_Convolution):
         ph, pw = as_pair(padding, "LocallyConnected2d", "padding", 0)
         ho, wo = conv_output_size(in_hw[0], kh, sh, ph), conv_output_size(in_hw[1], kw, sw, pw)
         fan_in = in_channels * kh * kw
-        w = rng.standard_normal((ho, wo, out_channels, in_channels, kh, kw)) * np.sqrt(2 / fan_in)
+        w = he_normal(fan_in, ho * wo * out_channels, rng).reshape(ho, wo, out_channels,
+                                                                    in_channels, kh, kw)
         super().__init__(w, np.zeros((out_channels, ho, wo)), stride, padding)
 
     def __repr__(self) -> str:
@@ -226,7 +227,8 @@ class TiledConv2d(_Convolution):
         kh, kw = as_pair(kernel_size, "TiledConv2d", "kernel_size", 1)
         th, tw = as_pair(tiles, "TiledConv2d", "tiles", 1)
         fan_in = in_channels * kh * kw
-        w = rng.standard_normal((th, tw, out_channels, in_channels, kh, kw)) * np.sqrt(2 / fan_in)
+        w = he_normal(fan_in, th * tw * out_channels, rng).reshape(th, tw, out_channels,
+                                                                    in_channels, kh, kw)
         super().__init__(w, np.zeros(out_channels), stride, padding)
 
     def __repr__(self) -> str:

@@ -9,7 +9,8 @@ import numpy as np
 from . import ops
 from .sequence import clip_grad_norm
 
-__all__ = ["History", "fit", "accuracy", "network_loss_and_grads"]
+__all__ = ["History", "fit", "accuracy", "network_loss_and_grads", "parameter_gradient_errors",
+           "network_gradient_errors"]
 
 
 @dataclass
@@ -36,6 +37,54 @@ def network_loss_and_grads(model, X, y, loss: str = "cross_entropy"):
     value, cache = fwd(model.forward(X), y)
     model.backward(bwd(1.0, cache))
     return float(value)
+
+
+def parameter_gradient_errors(model, loss_and_grads, eps: float = 1e-6, loss=None) -> list:
+    """Check every parameter's gradient against central differences of the loss.
+
+    ``loss_and_grads()`` returns the loss and leaves the gradients in the parameters (zeroed
+    first), as :func:`network_loss_and_grads` does. Its gradients are copied once; then each
+    parameter in turn is perturbed entry by entry (:func:`handgrad.gradcheck.numeric_gradient`)
+    and restored.
+
+    Parameters
+    ----------
+    model : any layer with ``parameters()``
+    loss_and_grads : callable, no arguments
+    eps : float
+        Step of the central differences.
+    loss : callable, no arguments, optional
+        The loss alone, without a backward (faster); by default ``loss_and_grads``.
+
+    Returns
+    -------
+    list of float
+        The relative error of each parameter's gradient, in the order of ``model.parameters()``.
+    """
+    from .gradcheck import numeric_gradient, relative_error
+
+    loss = loss or loss_and_grads
+    loss_and_grads()
+    analytic = [p.grad.copy() for p in model.parameters()]
+    errors = []
+    for p, grad in zip(model.parameters(), analytic):
+        start = p.value.copy()
+
+        def loss_at(value, p=p):
+            p.value = value
+            return float(loss())
+
+        numeric = numeric_gradient(loss_at, start, eps=eps)
+        p.value = start
+        errors.append(relative_error(grad, numeric))
+    return errors
+
+
+def network_gradient_errors(model, X, y, eps: float = 1e-6, loss: str = "cross_entropy") -> list:
+    """:func:`parameter_gradient_errors` for ``model`` on one batch (X, y) with a loss op."""
+    fwd = getattr(ops, f"{loss}_forward")
+    return parameter_gradient_errors(model, lambda: network_loss_and_grads(model, X, y, loss),
+                                     eps, loss=lambda: fwd(model.forward(X), y)[0])
 
 
 def fit(model, optimizer, X, y, *, epochs: int, batch_size: int, rng: np.random.Generator,
