@@ -5,10 +5,12 @@ Modules
 ops
     the public contract: every ``<name>_forward`` / ``<name>_backward`` pair (defined in
     ``activations``, ``losses``, ``linear``, ``batchnorm``, ``conv``, ``pool``, ``local``,
-    ``recurrent``).
+    ``recurrent``, ``bilinear``).
 tensors, conv, inclusions
     contractions of tensors; im2col, col2im and the reference convolution; the embeddings of
     pooling, convolution, tiled and locally connected layers into one another.
+detection
+    a YOLO-style detection loss, its target assignment and box overlaps.
 gradcheck
     numeric, complex-step and directional gradient checks.
 jacobians

@@ -14,6 +14,9 @@ the same arrays on every machine.
 
 A short text for character-level language models ships with the library: :func:`load_text`.
 
+For detection, :func:`make_shapes` draws one bright rectangle or disc on a noisy image and returns
+its bounding box and its class.
+
 One real image data set needs no download: :func:`load_digits` returns the 1,797 8x8 handwritten
 digits that ship inside scikit-learn (UCI optical digits), as images in the (N, C, H, W) layout.
 """
@@ -24,7 +27,8 @@ import numbers
 
 import numpy as np
 
-__all__ = ["make_blobs", "make_spirals", "train_test_split", "load_digits", "load_text"]
+__all__ = ["make_blobs", "make_spirals", "train_test_split", "load_digits", "load_text",
+           "make_shapes"]
 
 #: Radius of the circle on which :func:`make_blobs` spreads its centres when given their number.
 BLOB_RADIUS = 3.0
@@ -222,3 +226,61 @@ def load_text():
     from pathlib import Path
 
     return (Path(__file__).parent / "texts" / "genesis_1_11.txt").read_text(encoding="utf-8")
+
+
+#: The classes of :func:`make_shapes`, in label order.
+SHAPES = ("rectangle", "disc")
+
+
+def make_shapes(n, size=32, noise=0.1, min_extent=0.2, max_extent=0.6, seed=0):
+    r"""Images of one bright shape on a noisy background, with its bounding box and its class.
+
+    Each image holds one object, a filled axis-aligned rectangle (class 0) or a filled disc
+    (class 1), with equal odds, of brightness uniform in [0.6, 1], on a black background with
+    Gaussian noise. The object lies entirely inside the image; its width and height (the disc's
+    diameter) are uniform between ``min_extent`` and ``max_extent`` of the image size.
+
+    Parameters
+    ----------
+    n : int
+        Number of images.
+    size : int
+        Height and width in pixels.
+    noise : float
+        Standard deviation of the noise added to every pixel.
+    min_extent, max_extent : float
+        Range of the object's size, as fractions of the image, ``0 < min <= max <= 1``.
+    seed : int, None or numpy Generator
+
+    Returns
+    -------
+    X : ndarray, shape (n, 1, size, size), float64
+    boxes : ndarray, shape (n, 4)
+        ``(cx, cy, w, h)`` of each object's bounding box, as fractions of the image (x to the
+        right, y down, as in an image).
+    labels : ndarray, shape (n,), int64
+        0 for a rectangle, 1 for a disc (:data:`SHAPES`).
+    """
+    fn = "make_shapes"
+    n = _check_count(n, fn, "n", 1)
+    size = _check_count(size, fn, "size", 4)
+    noise = _check_scale(noise, fn, "noise")
+    if not 0 < min_extent <= max_extent <= 1:
+        raise ValueError(f"{fn}: need 0 < min_extent <= max_extent <= 1, got {min_extent} and "
+                         f"{max_extent}")
+    rng = _check_seed(seed, fn)
+    labels = rng.integers(0, 2, n)
+    extent = rng.uniform(min_extent, max_extent, (n, 2))
+    extent[labels == 1, 1] = extent[labels == 1, 0]              # a disc is as tall as wide
+    corner = rng.uniform(0, 1, (n, 2)) * (1 - extent)              # top-left corner, inside
+    brightness = rng.uniform(0.6, 1.0, n)
+    centre = (np.arange(size) + 0.5) / size                        # pixel centres, in fractions
+    u, v = centre[None, None, :], centre[None, :, None]            # u across (x), v down (y)
+    cx, cy = (corner + extent / 2).T[:, :, None, None]
+    w, h = extent.T[:, :, None, None]
+    rectangle = (np.abs(u - cx) <= w / 2) & (np.abs(v - cy) <= h / 2)
+    disc = (u - cx) ** 2 + (v - cy) ** 2 <= (w / 2) ** 2
+    shape = np.where(labels[:, None, None] == 1, disc, rectangle)
+    X = shape * brightness[:, None, None] + noise * rng.standard_normal((n, size, size))
+    boxes = np.column_stack([corner + extent / 2, extent])
+    return X[:, None].astype(np.float64), boxes, labels.astype(np.int64)

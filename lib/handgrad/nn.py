@@ -12,9 +12,9 @@ import numpy as np
 
 from . import ops
 
-__all__ = ["Parameter", "Layer", "Linear", "Conv2d", "LocallyConnected2d", "TiledConv2d",
-           "MaxPool2d", "AvgPool2d", "Flatten", "Reshape",
-           "RNN", "LSTM", "LastStep", "Sigmoid", "Tanh", "ReLU", "BatchNorm", "Sequential", "glorot_uniform",
+__all__ = ["Parameter", "Layer", "Linear", "Bilinear", "Conv2d", "LocallyConnected2d",
+           "TiledConv2d", "MaxPool2d", "AvgPool2d", "Flatten", "Reshape", "RNN", "LSTM",
+           "LastStep", "Sigmoid", "Tanh", "ReLU", "BatchNorm", "Sequential", "glorot_uniform",
            "he_normal"]
 
 
@@ -114,6 +114,54 @@ class Linear(Layer):
     def __repr__(self) -> str:
         m, d = self.W.value.shape
         return f"Linear({d} -> {m})"
+
+
+class Bilinear(Layer):
+    """Bilinear layer ``y[n, m] = x1[n] @ A[m] @ x2[n] + b[m]`` (``ops.bilinear_forward``).
+
+    Its input is the two vectors side by side, ``x = [x1 | x2]`` of shape (N, D1 + D2), so that
+    it fits in a :class:`Sequential` and takes the same input as a :class:`Linear` layer; the
+    backward returns the gradient of that concatenation.
+
+    Parameters
+    ----------
+    in1_features, in2_features : int
+        D1 and D2: ``x1 = x[:, :D1]`` and ``x2 = x[:, D1:]``.
+    out_features : int
+        M.
+    rng : numpy Generator
+        Source of the initial weights, uniform in ``[-1/sqrt(D1), 1/sqrt(D1)]`` as in PyTorch. The
+        bias starts at zero.
+    """
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int,
+                 rng: np.random.Generator):
+        bound = 1.0 / np.sqrt(in1_features)
+        self.A = Parameter(rng.uniform(-bound, bound,
+                                       size=(out_features, in1_features, in2_features)), "A")
+        self.b = Parameter(np.zeros(out_features), "b")
+        self.cache = None
+
+    def parameters(self) -> list:
+        return [self.A, self.b]
+
+    def forward(self, x):
+        m, d1, d2 = self.A.value.shape
+        if x.ndim != 2 or x.shape[1] != d1 + d2:
+            raise ValueError(f"Bilinear: x must have shape (N, D1 + D2) = (N, {d1 + d2}), got "
+                             f"shape {x.shape}")
+        y, self.cache = ops.bilinear_forward(x[:, :d1], x[:, d1:], self.A.value, self.b.value)
+        return y
+
+    def backward(self, dy):
+        dx1, dx2, dA, db = ops.bilinear_backward(dy, self.cache)
+        self.A.grad += dA
+        self.b.grad += db
+        return np.concatenate([dx1, dx2], axis=1)
+
+    def __repr__(self) -> str:
+        m, d1, d2 = self.A.value.shape
+        return f"Bilinear({d1} x {d2} -> {m})"
 
 
 class _Convolution(Layer):

@@ -17,6 +17,7 @@ The chapters fill this module as they derive each op; ``ops.__all__`` lists what
 from .activations import (logistic_backward, logistic_forward, relu_backward, relu_forward,
                           sigmoid_backward, sigmoid_forward, tanh_backward, tanh_forward)
 from .batchnorm import batchnorm_backward, batchnorm_forward
+from .bilinear import bilinear_backward, bilinear_forward
 from .conv import conv1d_backward, conv1d_forward, conv2d_backward, conv2d_forward
 from .linear import linear_backward, linear_forward
 from .local import (locally_connected2d_backward, locally_connected2d_forward,
@@ -33,6 +34,6 @@ from .pool import (avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward,
 OPS = ["sigmoid", "logistic", "tanh", "relu", "softmax", "log_softmax", "cross_entropy",
        "bce_with_logits", "mse", "linear", "batchnorm", "conv1d", "conv2d", "avg_pool2d",
        "max_pool2d", "locally_connected2d", "tiled_conv2d", "rnn_step", "rnn", "lstm_step",
-       "lstm"]
+       "lstm", "bilinear"]
 
 __all__ = ["OPS"] + [f"{name}_{half}" for name in OPS for half in ("forward", "backward")]

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 __all__ = ["COLORS", "use_style", "subplots", "label", "mark_vertical", "grid_points",
-           "decision_regions", "image_grid"]
+           "decision_regions", "image_grid", "draw_boxes"]
 
 #: A colour-blind-safe cycle (Okabe-Ito), used in this order by every figure.
 COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
@@ -223,3 +223,39 @@ def image_grid(images, *, ncols: int = 8, titles=None, title: str | None = None,
     if colorbar and im is not None:
         fig.colorbar(im, ax=axes, shrink=0.8)
     return fig, axes
+
+
+def draw_boxes(ax, boxes, image_size, *, color=None, label=None, linestyle="-",
+               texts=None) -> None:
+    """Draw boxes ``(cx, cy, w, h)``, given as fractions of an image, on an image shown by imshow.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes showing the image (pixel coordinates, y down)
+    boxes : array_like, shape (K, 4) or (4,)
+    image_size : int or (height, width)
+        The image's size in pixels, to turn fractions into pixels.
+    color : str, optional
+        Edge colour; the first of :data:`COLORS` by default.
+    label : str, optional
+        Legend entry (given once, for the first box).
+    linestyle : str
+    texts : list of str, optional
+        A short caption per box, written above its top-left corner.
+    """
+    from matplotlib.patches import Rectangle
+
+    boxes = np.atleast_2d(np.asarray(boxes, dtype=np.float64))
+    if boxes.ndim != 2 or boxes.shape[1] != 4:
+        raise ValueError(f"draw_boxes: boxes must have shape (K, 4) as (cx, cy, w, h), got "
+                         f"shape {boxes.shape}")
+    height, width = (image_size, image_size) if np.isscalar(image_size) else image_size
+    color = color or COLORS[0]
+    for k, (cx, cy, w, h) in enumerate(boxes):
+        # Pixel i covers [i - 0.5, i + 0.5] in imshow's coordinates.
+        x0, y0 = (cx - w / 2) * width - 0.5, (cy - h / 2) * height - 0.5
+        ax.add_patch(Rectangle((x0, y0), w * width, h * height, fill=False, edgecolor=color,
+                               linewidth=1.6, linestyle=linestyle,
+                               label=label if k == 0 else None))
+        if texts is not None:
+            ax.text(x0, y0 - 0.6, texts[k], color=color, fontsize=7, va="bottom")
