@@ -97,6 +97,13 @@ def cases(quick: bool) -> list[Case]:
     out.append(_case(f"linear {n}x{d} -> {m}, float64", "linear", [x, W, b], {},
                      fn("linear"), 1.3))
 
+    # bilinear: M = 64 forms of two 64-vectors per sample (no target: the torch op is _trilinear)
+    bn, bd = (16, 8) if quick else (256, 64)
+    x1, x2 = rng.standard_normal((bn, bd)), rng.standard_normal((bn, bd))
+    Ab, bb = rng.standard_normal((bd, bd, bd)), rng.standard_normal(bd)
+    out.append(_case(f"bilinear {bn}x{bd}, {bn}x{bd} -> {bd}, float64", "bilinear",
+                     [x1, x2, Ab, bb], {}, fn("bilinear"), None))
+
     # convolution: the case x (32, 16, 32, 32), w (32, 16, 3, 3), padding 1
     xs, ws = ((4, 8, 16, 16), (8, 8, 3, 3)) if quick else ((32, 16, 32, 32), (32, 16, 3, 3))
     for dtype, target in ((np.float64, 1.5), (np.float32, 3.5)):

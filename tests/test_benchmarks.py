@@ -10,7 +10,7 @@ import bench  # noqa: E402
 def test_benchmark_script_runs_every_case(capsys):
     assert bench.main(["--quick", "--repeat", "1", "--number", "1"]) == 0
     out = capsys.readouterr().out
-    for name in ("linear", "conv2d", "float32", "max_pool2d", "avg_pool2d", "cross_entropy", "mse",
+    for name in ("linear", "bilinear", "conv2d", "float32", "max_pool2d", "avg_pool2d", "cross_entropy", "mse",
                  "lstm", "rnn",
                  "bce_with_logits", "batchnorm"):
         assert name in out
