@@ -259,7 +259,7 @@ def make_shapes(n, size=32, noise=0.1, min_extent=0.2, max_extent=0.6, seed=0):
         ``(cx, cy, w, h)`` of each object's bounding box, as fractions of the image (x to the
         right, y down, as in an image).
     labels : ndarray, shape (n,), int64
-        0 for a rectangle, 1 for a disc (:data:`SHAPES`).
+        0 for a rectangle, 1 for a disc (their names are ``data.SHAPES``).
     """
     fn = "make_shapes"
     n = _check_count(n, fn, "n", 1)

@@ -49,8 +49,12 @@ from .activations import _stable_sigmoid
 __all__ = ["BOX", "OBJECTNESS", "CLASSES", "box_iou", "decode_boxes", "assign_targets",
            "predict_boxes", "detection_loss_forward", "detection_loss_backward"]
 
-#: Channels of the raw output: the box (x, y, w, h), the objectness, then the class scores.
-BOX, OBJECTNESS, CLASSES = slice(0, 4), 4, slice(5, None)
+#: The channels of the box ``(x, y, w, h)`` in a raw output.
+BOX = slice(0, 4)
+#: The channel of the objectness.
+OBJECTNESS = 4
+#: The channels of the class scores, after the objectness.
+CLASSES = slice(5, None)
 
 
 def box_iou(a, b):
