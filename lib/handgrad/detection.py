@@ -6,7 +6,7 @@ A detector's head predicts, for every cell of an ``S x S`` grid laid over the im
 
 .. math::
 
-    y_i = \sigma(x_i) \text{ for } i \in \{x, y, c, p_1, \dots, p_C\}, \qquad
+    y_i = \sigma(x_i) \text{ for } i \in \{x, y, c, p_0, \dots, p_{C-1}\}, \qquad
     y_w = x_w, \quad y_h = x_h .
 
 The box is read in the cell: its centre is ``((j + y_x) / S, (i + y_y) / S)`` for the cell in row
@@ -26,17 +26,20 @@ box targets are the centre's offsets in the cell, :math:`t_x, t_y \in [0, 1)`, a
 
 with :math:`H_b(p, q) = -p \log q - (1 - p) \log(1 - q)`. The objectness follows problem 57 with
 two thresholds ``lo < hi`` on the overlap ``q`` (intersection over union) of the cell's predicted
-box with the nearest true box: a cell is a *positive* (:math:`t_c = 1`) when it is responsible or
-:math:`q \ge hi`, a *negative* (:math:`t_c = 0`) when it is not responsible and :math:`q \le lo`,
-and *ignored* in between: :math:`m = 0`. The note's thresholds are ``lo = k / 2`` and ``hi = 2 k``.
+box with the true box it overlaps most: a cell is a *positive* (:math:`t_c = 1`) when it is
+responsible or :math:`q \ge hi`, a *negative* (:math:`t_c = 0`) when it is not responsible and
+:math:`q \le lo`, and *ignored* in between: :math:`m = 0`. The note's thresholds are
+``lo = k / 2`` and ``hi = 2 k``.
 
 The class term is binary cross-entropy over all ``C`` classes (``'all'``), or over the true class
 only (``'one'``), or one of the two at random per responsible cell (``'random'``: a standard normal
 draw ``theta`` from a seeded generator, ``'all'`` when ``theta < 0``), the note's choice made
 explicit and reproducible.
 
-Every partial derivative is :math:`y_i - t_i` times its weight (problem 58): the assignment
-(``r``, ``m``, the targets) is held constant, as every detector does.
+Every partial derivative is :math:`y_i - t_i` times its weight (problem 58). The assignment
+(``r``, ``m``, the targets) is piecewise constant in ``x``, so this is the exact gradient wherever
+it exists; the loss jumps where a cell that is not responsible has its overlap cross ``lo`` or
+``hi``.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ import numpy as np
 
 from ._validate import as_float_array, check_dout_shape, check_reduction
 from .activations import _stable_sigmoid
+from .losses import bce_elementwise
 
 __all__ = ["BOX", "OBJECTNESS", "CLASSES", "box_iou", "decode_boxes", "assign_targets",
            "predict_boxes", "detection_loss_forward", "detection_loss_backward"]
@@ -95,7 +99,8 @@ def _check_raw(x, op):
 
 
 def decode_boxes(x):
-    """The box predicted by every cell, in image fractions: ``((j + y_x)/S, (i + y_y)/S, y_w, y_h)``.
+    """The box predicted by every cell, in image fractions:
+    ``((j + y_x) / S, (i + y_y) / S, y_w, y_h)``.
 
     Parameters
     ----------
@@ -158,7 +163,8 @@ def assign_targets(x, boxes, labels, ignore_band=(0.15, 0.6)):
     dict of ndarrays, each with leading shape (N, S, S)
         ``responsible`` (bool), ``box`` (targets t_x, t_y, t_w, t_h; shape (N, S, S, 4)),
         ``label`` (int, -1 where not responsible), ``iou`` (overlap q of the predicted box with
-        the nearest true box), ``objectness`` (target t_c), ``obj_mask`` (m: 1 unless ignored).
+        the true box it overlaps most), ``objectness`` (target t_c), ``obj_mask`` (m: 1 unless
+        ignored).
     """
     return _assign(x, boxes, labels, ignore_band, "assign_targets")
 
@@ -197,11 +203,6 @@ def _check_band(band, op):
     return lo, hi
 
 
-def _bce(logits, target):
-    """Elementwise :math:`H_b(t, \\sigma(x))` from the logits, in its overflow-free form."""
-    return np.maximum(logits, 0) - logits * target + np.log1p(np.exp(-np.abs(logits)))
-
-
 def detection_loss_forward(x, boxes, labels, ignore_band=(0.15, 0.6), class_loss="all",
                            seed=0, reduction="mean"):
     r"""The YOLO-style loss of problem 59 over every cell of every image (see the module).
@@ -221,7 +222,9 @@ def detection_loss_forward(x, boxes, labels, ignore_band=(0.15, 0.6), class_loss
         choice between the two for each responsible cell.
     seed : int
         Seed of the draws of ``'random'``: the same seed gives the same choices, so that the
-        forward is a function and can be checked.
+        forward is a function and can be checked. In a training loop pass a new seed at each
+        step (the step number, say): a fixed seed repeats the same choice for the same cell
+        of the same position in the batch.
     reduction : {'mean', 'sum'}
         Divide the sum over cells by the number of images N, or not.
 
@@ -229,9 +232,11 @@ def detection_loss_forward(x, boxes, labels, ignore_band=(0.15, 0.6), class_loss
     -------
     loss : scalar
     cache : dict
-        The assignment of :func:`assign_targets`, the outputs ``y``, the per-cell choice
-        ``all_classes``, the loss of each term (``terms``: 'box', 'objectness', 'class') and
-        the scale.
+        The assignment of :func:`assign_targets`; ``x``; the box targets ``t`` (N, 4, S, S);
+        the box weight ``weight`` = r (2 - t_w t_h); the class targets ``onehot`` and the
+        classes each cell's term includes, ``class_mask`` (both (N, C, S, S)); the per-cell
+        choice ``all_classes``; the loss of each term (``terms``: 'box', 'objectness',
+        'class'); and ``scale``, 1/N or 1.
     """
     op = "detection_loss"
     check_reduction(reduction, op)
@@ -243,9 +248,9 @@ def detection_loss_forward(x, boxes, labels, ignore_band=(0.15, 0.6), class_loss
     r = a["responsible"]
     t = np.moveaxis(a["box"], -1, 1)                                      # (N, 4, S, S)
     weight = r * (2.0 - t[:, 2] * t[:, 3])                                 # r (2 - t_w t_h)
-    box = weight * (_bce(x[:, 0], t[:, 0]) + _bce(x[:, 1], t[:, 1])
+    box = weight * (bce_elementwise(x[:, 0], t[:, 0]) + bce_elementwise(x[:, 1], t[:, 1])
                     + 0.5 * (x[:, 2] - t[:, 2]) ** 2 + 0.5 * (x[:, 3] - t[:, 3]) ** 2)
-    objectness = a["obj_mask"] * _bce(x[:, OBJECTNESS], a["objectness"])
+    objectness = a["obj_mask"] * bce_elementwise(x[:, OBJECTNESS], a["objectness"])
     onehot = np.moveaxis(np.eye(c5 - 5)[np.maximum(a["label"], 0)], -1, 1) * r[:, None]
     if class_loss == "random":
         theta = np.random.default_rng(seed).standard_normal((n, s, s))
@@ -254,7 +259,7 @@ def detection_loss_forward(x, boxes, labels, ignore_band=(0.15, 0.6), class_loss
         all_classes = np.full((n, s, s), class_loss == "all")
     # 'all': every class; 'one': the true class only (where the one-hot target is 1).
     class_mask = r[:, None] * np.where(all_classes[:, None], 1.0, onehot)
-    classes = class_mask * _bce(x[:, CLASSES], onehot)
+    classes = class_mask * bce_elementwise(x[:, CLASSES], onehot)
     scale = 1.0 / n if reduction == "mean" else 1.0
     terms = {"box": float(box.sum() * scale), "objectness": float(objectness.sum() * scale),
              "class": float(classes.sum() * scale)}

@@ -21,7 +21,7 @@ __all__ = [
     "softmax_forward", "softmax_backward",
     "log_softmax_forward", "log_softmax_backward",
     "cross_entropy_forward", "cross_entropy_backward",
-    "bce_with_logits_forward", "bce_with_logits_backward",
+    "bce_with_logits_forward", "bce_with_logits_backward", "bce_elementwise",
     "mse_forward", "mse_backward",
 ]
 
@@ -180,6 +180,22 @@ def cross_entropy_backward(dout, cache):
     return d
 
 
+def bce_elementwise(x, t):
+    r"""Elementwise :math:`H_b(t, \sigma(x)) = -t \log \sigma(x) - (1 - t) \log(1 - \sigma(x))`
+    from the logits ``x``, as :math:`\max(x, 0) - x t + \log(1 + e^{-|x|})`: no exponential of a
+    positive number, so no overflow, and no logarithm of 0.
+
+    Parameters
+    ----------
+    x, t : ndarray, shapes that broadcast
+
+    Returns
+    -------
+    ndarray, the broadcast shape
+    """
+    return np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x)))
+
+
 def bce_with_logits_forward(logits, target, reduction="mean"):
     r"""Binary cross-entropy of sigmoid(logits) against targets in [0, 1], from the logits.
 
@@ -209,7 +225,7 @@ def bce_with_logits_forward(logits, target, reduction="mean"):
     if t.min() < 0 or t.max() > 1:
         raise ValueError(f"{op}: target values must lie in [0, 1], got values in "
                          f"[{t.min()}, {t.max()}] (shape {t.shape})")
-    elementwise = np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x)))
+    elementwise = bce_elementwise(x, t)
     scale = 1.0 / x.size if reduction == "mean" else 1.0
     return x.dtype.type(elementwise.sum() * scale), (x, t, scale)
 

@@ -179,7 +179,9 @@ def image_grid(images, *, ncols: int = 8, titles=None, title: str | None = None,
     symmetric : bool
         For signed images such as filters and gradients: a diverging colour map (blue negative,
         red positive) centred at zero, with limits +-max|value| shared by every image, so that
-        colours compare across the grid. Otherwise a grey map with shared limits.
+        colours compare across the grid. Otherwise the inverted grey map ``gray_r`` (high
+        values dark, like ink on paper) with shared limits; pass ``cmap="gray"`` for bright
+        objects on a dark background.
     cmap : str, optional
         Overrides the colour map.
     size : float
